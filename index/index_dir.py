@@ -1,0 +1,189 @@
+"""The on-disk index: one folder of immutable builds and a `CURRENT` pointer swapped atomically.
+
+    <root>/CURRENT                 name of the active build (replaced with os.replace)
+    <root>/builds/<id>/manifest.json, passages.jsonl, vectors.npy, rows.json, keyword/
+
+A build is written under a temporary name and renamed into place before `CURRENT` moves, so a
+crash at any point leaves the previous build serving. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.keyword_index import KeywordIndex
+from index.vector_store import VectorStore
+from ingest.passage import Passage
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+BUILDS = "builds"
+REQUIRED_FILES = ("manifest.json", "passages.jsonl", "vectors.npy", "rows.json", "keyword")
+
+
+class IndexLoadError(RuntimeError):
+    """The index folder is missing, corrupted or does not fit the configured embedder."""
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What a build holds and how it was made."""
+
+    format_version: int
+    embedder: str
+    dim: int
+    corpus_hash: str
+    passage_count: int
+    vector_count: int
+    built_at: str
+    build_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRows:
+    """For each vector row: its passage, its field and the hash of the text that was embedded."""
+
+    passage: np.ndarray
+    field: np.ndarray
+    text_key: list[str]
+
+
+class IndexDir:
+    """An opened, fully loaded build: passages, vectors and keyword index, read-only."""
+
+    def __init__(self, path: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
+                 rows: VectorRows, keyword: KeywordIndex) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.passages = passages
+        self.vectors = vectors
+        self.rows = rows
+        self.keyword = keyword
+        self.store = VectorStore(vectors, rows.passage, rows.field)
+        self.by_id = {passage.id: i for i, passage in enumerate(passages)}
+
+    @classmethod
+    def open(cls, root: Path, embedder: str | None = None, dim: int | None = None) -> IndexDir:
+        """Load the current build under `root`, checking it against the expected embedder and dimension."""
+        build = current_build(root)
+        if build is None:
+            raise IndexLoadError(f"no index at {root}: run `faq ingest` first")
+        return cls.load_build(build, embedder=embedder, dim=dim)
+
+    @classmethod
+    def load_build(cls, build: Path, embedder: str | None = None, dim: int | None = None) -> IndexDir:
+        """Load one build folder, refusing anything incomplete or inconsistent."""
+        missing = [name for name in REQUIRED_FILES if not (build / name).exists()]
+        if missing:
+            raise IndexLoadError(f"index at {build} is incomplete: missing {', '.join(missing)}")
+        try:
+            manifest = Manifest(**json.loads((build / "manifest.json").read_text("utf-8")))
+            passages = [
+                Passage.from_dict(json.loads(line))
+                for line in (build / "passages.jsonl").read_text("utf-8").splitlines()
+                if line
+            ]
+            vectors = np.load(build / "vectors.npy", allow_pickle=False)
+            raw_rows = json.loads((build / "rows.json").read_text("utf-8"))
+            rows = VectorRows(
+                np.asarray(raw_rows["passage"], dtype=np.int64),
+                np.asarray(raw_rows["field"], dtype=np.int8),
+                list(raw_rows["text_key"]),
+            )
+            keyword = KeywordIndex.load(build / "keyword", len(passages))
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            raise IndexLoadError(f"index at {build} is corrupted: {err}") from err
+        _check(build, manifest, passages, vectors, rows, embedder, dim)
+        return cls(build, manifest, passages, vectors, rows, keyword)
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with that id, if present."""
+        row = self.by_id.get(passage_id)
+        return None if row is None else self.passages[row]
+
+
+def _check(build: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray, rows: VectorRows,
+           embedder: str | None, dim: int | None) -> None:
+    problems = []
+    if manifest.format_version != FORMAT_VERSION:
+        problems.append(f"format version {manifest.format_version}, expected {FORMAT_VERSION}")
+    if embedder is not None and manifest.embedder != embedder:
+        problems.append(f"built with embedder {manifest.embedder!r}, configured {embedder!r}")
+    if dim is not None and manifest.dim != dim:
+        problems.append(f"vectors have dimension {manifest.dim}, the embedder gives {dim}")
+    if vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape[1] != manifest.dim:
+        problems.append(f"vectors.npy has shape {vectors.shape} {vectors.dtype}, expected (*, {manifest.dim})")
+    if len(passages) != manifest.passage_count:
+        problems.append(f"{len(passages)} passages, manifest says {manifest.passage_count}")
+    if not (len(vectors) == len(rows.passage) == len(rows.field) == len(rows.text_key) == manifest.vector_count):
+        problems.append("vector rows do not match the manifest")
+    elif len(rows.passage) and (rows.passage.min() < 0 or rows.passage.max() >= len(passages)):
+        problems.append("vector rows point outside the passages")
+    if problems:
+        raise IndexLoadError(f"index at {build} refused: " + "; ".join(problems))
+
+
+def current_build(root: Path) -> Path | None:
+    """The build `CURRENT` points at, or None when there is none."""
+    pointer = root / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text("utf-8").strip()
+    if not name or "/" in name or name.startswith("."):
+        raise IndexLoadError(f"{pointer} is corrupted: {name!r}")
+    return root / BUILDS / name
+
+
+def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
+                rows: VectorRows, keyword: KeywordIndex) -> Path:
+    """Write a complete build under a temporary name, then rename it into place (not yet current)."""
+    builds = root / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    tmp = builds / f".{build_id}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as out:
+        for passage in passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    rows_json: dict[str, Any] = {
+        "passage": rows.passage.tolist(), "field": rows.field.tolist(), "text_key": rows.text_key,
+    }
+    (tmp / "rows.json").write_text(json.dumps(rows_json), "utf-8")
+    (tmp / "keyword").mkdir()
+    keyword.save(tmp / "keyword")
+    # The manifest goes last: a build folder without one is never loaded.
+    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
+    _fsync_tree(tmp)
+    final = builds / build_id
+    os.replace(tmp, final)
+    return final
+
+
+def make_current(root: Path, build: Path, keep: int = 2) -> None:
+    """Atomically point `CURRENT` at `build`, then drop all but the `keep` newest other builds."""
+    pointer_tmp = root / f".{CURRENT}.tmp"
+    pointer_tmp.write_text(build.name, "utf-8")
+    with pointer_tmp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer_tmp, root / CURRENT)
+    builds = sorted(
+        (p for p in (root / BUILDS).iterdir() if p != build),
+        key=lambda p: p.stat().st_mtime, reverse=True,
+    )
+    for old in builds[keep:] if keep else builds:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())

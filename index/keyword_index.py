@@ -1,0 +1,62 @@
+"""BM25 keyword index (bm25s) over jieba tokens; scores every passage for filtering and paging."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from index.tokenizer import tokenize, tokenize_many
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+class KeywordIndex:
+    """BM25 over passage texts; row i of the index is passage i."""
+
+    def __init__(self, bm25: bm25s.BM25, size: int) -> None:
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> KeywordIndex:
+        """Index `texts` (one per passage, in passage order)."""
+        bm25 = bm25s.BM25()
+        corpus_tokens = tokenize_many(texts)
+        # bm25s needs at least one token per document to keep rows aligned.
+        bm25.index([tokens or ["\x00"] for tokens in corpus_tokens], show_progress=False)
+        return cls(bm25, len(texts))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for already-tokenised query terms (unknown terms ignored)."""
+        known = [token for token in query_tokens if token in self._bm25.vocab_dict]
+        if not known or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k passage rows with a positive score, best first, and their scores."""
+        scores = self.scores(tokenize(query))
+        return top_positive(scores, k)
+
+    def save(self, folder: Path) -> None:
+        """Write the index files into `folder` (numpy arrays and JSON, no pickle)."""
+        self._bm25.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> KeywordIndex:
+        """Read an index written by `save`, refusing pickled arrays."""
+        return cls(bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False), size)
+
+
+def top_positive(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the k highest positive scores (best first) and those scores."""
+    positive = np.flatnonzero(scores > 0)
+    if positive.size == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if positive.size > k:
+        positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    order = positive[np.argsort(-scores[positive], kind="stable")]
+    return order, scores[order]

@@ -1,0 +1,1 @@
+"""Service: retrieval (fusion, abstention, follow-ups, keyword search) and the FastAPI app."""

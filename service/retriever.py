@@ -1,0 +1,269 @@
+"""Retrieval over an opened index: hybrid ranking, calibrated abstention, follow-ups, keyword search."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.embedders import Embedder
+from index.index_dir import IndexDir
+from index.keyword_index import top_positive
+from index.tokenizer import tokenize
+from index.vector_store import FIELD_BODY, FIELD_TITLE
+from ingest.normalize import normalize_for_matching
+from ingest.passage import Passage, detect_lang
+from service.abstention import FEATURES, AbstentionModel
+from service.highlight import highlight
+
+NO_ANSWER = {
+    "zh": "抱歉，知识库里没有找到能回答这个问题的内容。可以看看下面这些相关主题，或换个说法再问。",
+    "en": "Sorry, the knowledge base has no answer to this question. "
+          "The topics below may be related, or try asking in other words.",
+}
+TRUNCATED_NOTE = {"zh": "（原文在此处不完整）", "en": "(the source text is cut off here)"}
+_HTTP_RE = re.compile(r"^https?://", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """Which signals rank and whether the answer/abstain decision is made."""
+
+    name: str
+    dense: bool = True
+    keyword: bool = True
+    abstain: bool = True
+    candidates: int = 50
+    rrf_k: int = 60
+    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # dense body, dense title, keyword
+
+
+CONFIGS: dict[str, RetrievalConfig] = {
+    "bm25": RetrievalConfig("bm25", dense=False, abstain=False),
+    "dense": RetrievalConfig("dense", keyword=False, abstain=False),
+    "hybrid": RetrievalConfig("hybrid", abstain=False),
+    "default": RetrievalConfig("default"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Passages ranked for one question, with the decision features of the top one."""
+
+    passages: list[int]
+    scores: list[float]
+    features: np.ndarray | None
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A cited source passage."""
+
+    passage_id: str
+    title: str
+    topic: str
+    url: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A nearby topic offered when there is no answer."""
+
+    passage_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    """The answer to a question, or an honest refusal with suggestions."""
+
+    answered: bool
+    answer: str
+    citations: list[Citation]
+    confidence: float
+    suggestions: list[Suggestion]
+    ranked_ids: list[str] = field(default_factory=list)
+    used_history: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One keyword-search result with its highlighted snippet."""
+
+    passage_id: str
+    title: str
+    topic: str
+    url: str | None
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of keyword-search results and the total number of matches."""
+
+    total: int
+    results: list[SearchHit]
+
+
+class Retriever:
+    """Answers questions and keyword searches from one loaded index."""
+
+    def __init__(self, index: IndexDir, embedder: Embedder, abstention: AbstentionModel | None,
+                 config: RetrievalConfig = CONFIGS["default"], top_k: int = 5) -> None:
+        if config.abstain and abstention is None:
+            raise ValueError(f"configuration {config.name!r} needs an abstention model")
+        self.index = index
+        self.embedder = embedder
+        self.abstention = abstention
+        self.config = config
+        self.top_k = top_k
+        rows = index.rows
+        body_rows = rows.field == FIELD_BODY
+        self._centroid = index.vectors[body_rows].mean(axis=0) if body_rows.any() else None
+        self._rows_of: list[list[int]] = [[] for _ in index.passages]
+        for row, passage in enumerate(rows.passage.tolist()):
+            self._rows_of[passage].append(row)
+        self._has_title = np.zeros(len(index.passages), dtype=bool)
+        self._has_title[rows.passage[rows.field == FIELD_TITLE]] = True
+        self._matching = [p.matching_text for p in index.passages]
+        topics = sorted({p.topic for p in index.passages})
+        self._topic_id = {topic: i for i, topic in enumerate(topics)}
+        self._passage_topic = np.array([self._topic_id[p.topic] for p in index.passages], dtype=np.int32)
+
+    # ---- ranking ---------------------------------------------------------------------------
+
+    def rank(self, question: str) -> Ranking:
+        """Rank passages for a question and score the top one's chance of being right."""
+        config = self.config
+        n = len(self.index.passages)
+        fused = np.zeros(n, dtype=np.float64)
+        tokens = tokenize(question)
+        keyword_scores = self.index.keyword.scores(tokens) if config.keyword else None
+        keyword_order = np.zeros(0, dtype=np.int64)
+        if keyword_scores is not None:
+            keyword_order, _ = top_positive(keyword_scores, config.candidates)
+            fused[keyword_order] += config.weights[2] / (config.rrf_k + 1 + np.arange(len(keyword_order)))
+        query_vector = None
+        if config.dense:
+            query_vector = self.embedder.embed_queries([question])[0]
+            hits = self.index.store.search(query_vector, config.candidates * 2)
+            body_order = hits.passages[np.argsort(-np.nan_to_num(hits.body, nan=-2.0), kind="stable")]
+            body_order = body_order[~np.isnan(hits.body[np.argsort(-np.nan_to_num(hits.body, nan=-2.0),
+                                                                   kind="stable")])]
+            title_sort = np.argsort(-np.nan_to_num(hits.title, nan=-2.0), kind="stable")
+            title_order = hits.passages[title_sort][~np.isnan(hits.title[title_sort])]
+            fused[body_order] += config.weights[0] / (config.rrf_k + 1 + np.arange(len(body_order)))
+            fused[title_order] += config.weights[1] / (config.rrf_k + 1 + np.arange(len(title_order)))
+        ranked, scores = top_positive(fused, max(self.top_k, 10))
+        passages = ranked.tolist()
+        if not passages or query_vector is None:
+            return Ranking(passages, scores.tolist(), None, 1.0 if passages else 0.0)
+        features = self._features(question, tokens, query_vector, passages[0], keyword_order)
+        confidence = self.abstention.confidence(features) if self.abstention else 1.0
+        return Ranking(passages, scores.tolist(), features, confidence)
+
+    def _features(self, question: str, tokens: list[str], query_vector: np.ndarray, top: int,
+                  keyword_order: np.ndarray) -> np.ndarray:
+        cosines = self.index.vectors @ query_vector
+        per_passage = np.full(len(self.index.passages), -1.0, dtype=np.float32)
+        np.maximum.at(per_passage, self.index.rows.passage, cosines)
+        cos_top = float(per_passage[top])
+        title_rows = [r for r in self._rows_of[top] if self.index.rows.field[r] == FIELD_TITLE]
+        cos_title = float(cosines[title_rows].max()) if title_rows else 0.0
+        others = np.delete(per_passage, top)
+        cos_margin = cos_top - float(others.max()) if others.size else cos_top
+        mean_cos = float(self._centroid @ query_vector) if self._centroid is not None else 0.0
+        text = self._matching[top]
+        coverage = sum(1 for t in tokens if t in text) / len(tokens) if tokens else 0.0
+        keyword_top = float(keyword_order.size > 0 and int(keyword_order[0]) == top)
+        is_english = float(detect_lang(question) == "en")
+        values = (cos_top, cos_title, cos_margin, cos_top - mean_cos, coverage, keyword_top, is_english)
+        assert len(values) == len(FEATURES)
+        return np.array(values, dtype=np.float64)
+
+    # ---- questions ------------------------------------------------------------------------
+
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> AskResult:
+        """Answer a question, using the chat history when the question alone is not enough."""
+        ranking = self.rank(question)
+        used_history = False
+        if history and not self._is_confident(ranking):
+            previous_question = history[-1][0]
+            combined = self.rank(f"{previous_question} {question}")
+            if combined.confidence > ranking.confidence:
+                ranking, used_history = combined, True
+        return self._result(question, ranking, used_history)
+
+    def _is_confident(self, ranking: Ranking) -> bool:
+        threshold = self.abstention.threshold if self.abstention and self.config.abstain else 0.0
+        return bool(ranking.passages) and ranking.confidence >= threshold
+
+    def _result(self, question: str, ranking: Ranking, used_history: bool) -> AskResult:
+        lang = detect_lang(question)
+        passages = [self.index.passages[i] for i in ranking.passages]
+        ranked_ids = [p.id for p in passages]
+        if self._is_confident(ranking):
+            top = passages[0]
+            answer = top.answer or top.title
+            if top.truncated:
+                answer = f"{answer} {TRUNCATED_NOTE[lang]}"
+            return AskResult(
+                answered=True,
+                answer=answer,
+                citations=[self._citation(top, ranking.confidence)],
+                confidence=ranking.confidence,
+                suggestions=[Suggestion(p.id, p.title) for p in passages[1:4]],
+                ranked_ids=ranked_ids,
+                used_history=used_history,
+            )
+        return AskResult(
+            answered=False,
+            answer=NO_ANSWER[lang],
+            citations=[],
+            confidence=ranking.confidence,
+            suggestions=[Suggestion(p.id, p.title) for p in passages[:3]],
+            ranked_ids=ranked_ids,
+            used_history=used_history,
+        )
+
+    @staticmethod
+    def _citation(passage: Passage, score: float) -> Citation:
+        return Citation(passage.id, passage.title, passage.topic, source_url(passage), round(score, 4))
+
+    # ---- keyword search -------------------------------------------------------------------
+
+    def search(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Keyword search with an optional exact topic filter, paged, with highlighted snippets."""
+        tokens = tokenize(query)
+        scores = self.index.keyword.scores(tokens)
+        if topic is not None:
+            topic_id = self._topic_id.get(topic)
+            if topic_id is None:
+                return SearchPage(0, [])
+            scores = np.where(self._passage_topic == topic_id, scores, 0.0)
+        matched = np.flatnonzero(scores > 0)
+        total = int(matched.size)
+        order, page_scores = top_positive(scores, offset + limit)
+        terms = [*tokens, normalize_for_matching(query)]
+        results = []
+        for row, score in zip(order[offset:offset + limit].tolist(), page_scores[offset:].tolist(), strict=False):
+            passage = self.index.passages[row]
+            results.append(SearchHit(
+                passage.id, passage.title, passage.topic, source_url(passage),
+                highlight(f"{passage.title} — {passage.answer}", terms), round(float(score), 4),
+            ))
+        return SearchPage(total, results)
+
+    def topics(self) -> list[tuple[str, int]]:
+        """Every parent topic with its passage count, most passages first."""
+        return Counter(p.topic for p in self.index.passages).most_common()
+
+
+def source_url(passage: Passage) -> str | None:
+    """The passage's source when it is a web address (http or https only), else None."""
+    return passage.source if _HTTP_RE.match(passage.source) else None
