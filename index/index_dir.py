@@ -168,17 +168,17 @@ def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Pa
 
 
 def make_current(root: Path, build: Path, keep: int = 2) -> None:
-    """Atomically point `CURRENT` at `build`, then drop all but the `keep` newest other builds."""
+    """Atomically point `CURRENT` at `build`, then drop crashed builds and all but `keep` older ones."""
     pointer_tmp = root / f".{CURRENT}.tmp"
     pointer_tmp.write_text(build.name, "utf-8")
     with pointer_tmp.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, root / CURRENT)
-    builds = sorted(
-        (p for p in (root / BUILDS).iterdir() if p != build),
-        key=lambda p: p.stat().st_mtime, reverse=True,
-    )
-    for old in builds[keep:] if keep else builds:
+    others = [p for p in (root / BUILDS).iterdir() if p != build]
+    # Hidden folders are leftovers of crashed builds (builds are serialised, so none is in progress).
+    stale = [p for p in others if p.name.startswith(".")]
+    previous = sorted((p for p in others if p not in stale), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in stale + previous[keep:]:
         shutil.rmtree(old, ignore_errors=True)
 
 

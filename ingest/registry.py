@@ -116,8 +116,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
     """Files under the given paths (folders walked in sorted order), each with its folder root."""
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                yield file, path
+            # Hidden files and anything inside a hidden folder (.git, .venv, …) are not pages.
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not any(part.startswith(".") for part in file.relative_to(path).parts):
+                    yield file, path
         else:
             yield path, None
 

@@ -15,14 +15,14 @@ from ingest.errors import ParseError
 from ingest.normalize import clean_display, is_chrome
 from ingest.passage import Passage
 
-PARENT_MARK = re.compile(r"\s*父主题\s*[::]\s*")
+PARENT_MARK = re.compile(r"\s*父主题\s*[:：]\s*")
 URL_RE = re.compile(r"https?://[^\s<>\"'，。；、）)]+")
 SCENARIO_SECTIONS = ("服务对象", "场景描述", "相关API列表")
 # A question title ends at the first question mark, within the first 80 characters.
-QUESTION_RE = re.compile(r"^(.{2,80}?[??])\s*(.*)$", re.DOTALL)
+QUESTION_RE = re.compile(r"^(.{2,80}?[?？])\s*(.*)$", re.DOTALL)
 # A derived title is the first clause of a paragraph.
-CLAUSE_RE = re.compile(r"^(.{2,40}?)[::,,。;;!!]")
-TERMINAL_PUNCTUATION = tuple("。.!!??」”\")）")
+CLAUSE_RE = re.compile(r"^(.{2,40}?)[:：,，。;；!！]")
+TERMINAL_PUNCTUATION = tuple("。.!！?？」”\")）")
 
 
 def parse_scrape(path: Path, text: str, root: Path | None = None) -> list[Passage]:

@@ -139,31 +139,33 @@ class Retriever:
 
     def rank(self, question: str) -> Ranking:
         """Rank passages for a question and score the top one's chance of being right."""
+        signals = self._signals(question)
+        return self._decide(question, signals, signals.fused)
+
+    def _signals(self, question: str) -> _Signals:
         config = self.config
-        n = len(self.index.passages)
-        fused = np.zeros(n, dtype=np.float64)
+        fused = np.zeros(len(self.index.passages), dtype=np.float64)
         tokens = tokenize(question)
-        keyword_scores = self.index.keyword.scores(tokens) if config.keyword else None
         keyword_order = np.zeros(0, dtype=np.int64)
-        if keyword_scores is not None:
-            keyword_order, _ = top_positive(keyword_scores, config.candidates)
-            fused[keyword_order] += config.weights[2] / (config.rrf_k + 1 + np.arange(len(keyword_order)))
+        if config.keyword:
+            keyword_order, _ = top_positive(self.index.keyword.scores(tokens), config.candidates)
+            fused[keyword_order] += config.weights[2] * _rrf(len(keyword_order), config.rrf_k)
         query_vector = None
         if config.dense:
             query_vector = self.embedder.embed_queries([question])[0]
             hits = self.index.store.search(query_vector, config.candidates * 2)
-            body_order = hits.passages[np.argsort(-np.nan_to_num(hits.body, nan=-2.0), kind="stable")]
-            body_order = body_order[~np.isnan(hits.body[np.argsort(-np.nan_to_num(hits.body, nan=-2.0),
-                                                                   kind="stable")])]
-            title_sort = np.argsort(-np.nan_to_num(hits.title, nan=-2.0), kind="stable")
-            title_order = hits.passages[title_sort][~np.isnan(hits.title[title_sort])]
-            fused[body_order] += config.weights[0] / (config.rrf_k + 1 + np.arange(len(body_order)))
-            fused[title_order] += config.weights[1] / (config.rrf_k + 1 + np.arange(len(title_order)))
+            for weight, scores in ((config.weights[0], hits.body), (config.weights[1], hits.title)):
+                order = np.argsort(-np.nan_to_num(scores, nan=-2.0), kind="stable")
+                ranked = hits.passages[order][~np.isnan(scores[order])]
+                fused[ranked] += weight * _rrf(len(ranked), config.rrf_k)
+        return _Signals(tokens, keyword_order, query_vector, fused)
+
+    def _decide(self, question: str, signals: _Signals, fused: np.ndarray) -> Ranking:
         ranked, scores = top_positive(fused, max(self.top_k, 10))
         passages = ranked.tolist()
-        if not passages or query_vector is None:
+        if not passages or signals.vector is None:
             return Ranking(passages, scores.tolist(), None, 1.0 if passages else 0.0)
-        features = self._features(question, tokens, query_vector, passages[0], keyword_order)
+        features = self._features(question, signals.tokens, signals.vector, passages[0], signals.keyword_order)
         confidence = self.abstention.confidence(features) if self.abstention else 1.0
         return Ranking(passages, scores.tolist(), features, confidence)
 
@@ -189,14 +191,22 @@ class Retriever:
     # ---- questions ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> AskResult:
-        """Answer a question, using the chat history when the question alone is not enough."""
-        ranking = self.rank(question)
+        """Answer a question, using the chat history when the question alone is not enough.
+
+        A follow-up ("那要多久?") is ranked twice, alone and joined with the previous question; the
+        two rankings are fused so that a passage both readings support wins, and the joined reading
+        is kept only when it is more confident than the question alone.
+        """
+        alone = self._signals(question)
+        ranking = self._decide(question, alone, alone.fused)
         used_history = False
         if history and not self._is_confident(ranking):
-            previous_question = history[-1][0]
-            combined = self.rank(f"{previous_question} {question}")
-            if combined.confidence > ranking.confidence:
-                ranking, used_history = combined, True
+            joined_question = f"{question} {history[-1][0]}"
+            joined = self._signals(joined_question)
+            both = _rank_fusion(alone.fused, self.config.rrf_k) + _rank_fusion(joined.fused, self.config.rrf_k)
+            follow_up = self._decide(joined_question, joined, both)
+            if follow_up.confidence > ranking.confidence:
+                ranking, used_history = follow_up, True
         return self._result(question, ranking, used_history)
 
     def _is_confident(self, ranking: Ranking) -> bool:
@@ -262,6 +272,30 @@ class Retriever:
     def topics(self) -> list[tuple[str, int]]:
         """Every parent topic with its passage count, most passages first."""
         return Counter(p.topic for p in self.index.passages).most_common()
+
+
+@dataclass(frozen=True, slots=True)
+class _Signals:
+    """What one reading of a question yields: its keywords, its vector and the fused passage scores."""
+
+    tokens: list[str]
+    keyword_order: np.ndarray
+    vector: np.ndarray | None
+    fused: np.ndarray
+
+
+def _rrf(count: int, k: int) -> np.ndarray:
+    """Reciprocal-rank-fusion contributions of ranks 1..count."""
+    return 1.0 / (k + 1 + np.arange(count))
+
+
+def _rank_fusion(scores: np.ndarray, k: int) -> np.ndarray:
+    """Re-express positive scores as reciprocal-rank contributions (0 elsewhere)."""
+    fused = np.zeros_like(scores)
+    order = np.flatnonzero(scores > 0)
+    order = order[np.argsort(-scores[order], kind="stable")]
+    fused[order] = _rrf(len(order), k)
+    return fused
 
 
 def source_url(passage: Passage) -> str | None:

