@@ -13,13 +13,12 @@ def calibration_features(retriever: Retriever, questions: list[Question]) -> tup
     """Decision features of each question's top passage, and whether that passage is right."""
     rows, labels = [], []
     for q in questions:
-        query = q.question if not q.history else f"{q.history[-1][0]} {q.question}"
-        ranking = retriever.rank(query)
+        ranking = retriever.rank_follow_up(q.question, q.history[-1][0]) if q.history else retriever.rank(q.question)
         if ranking.features is None:
             continue
         top = retriever.index.passages[ranking.passages[0]]
         rows.append(ranking.features)
-        labels.append(int(q.expected is not None and is_match(top, q.expected)))
+        labels.append(int(q.expected is not None and is_match(top, q.expected, q.match)))
     return np.array(rows), np.array(labels)
 
 

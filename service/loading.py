@@ -7,7 +7,6 @@ from pathlib import Path
 
 from index.embedders import Embedder, make_embedder
 from index.index_dir import IndexDir, current_build
-from index.pipeline import run_ingest
 from index.tokenizer import warm_up
 from service.abstention import AbstentionModel
 from service.core.config import Settings
@@ -43,6 +42,10 @@ def load_abstention(settings: Settings) -> AbstentionModel:
 def ensure_index(settings: Settings, embedder: Embedder) -> IndexDir:
     """Open the index, first building it from the corpus folder when there is none."""
     if current_build(settings.index_dir) is None:
+        # Imported here: the ingestion pipeline loads Haystack (and with it torch, when installed),
+        # which a service with a built index never needs.
+        from index.pipeline import run_ingest
+
         run_ingest([settings.corpus_dir], settings.index_dir, embedder)
     return IndexDir.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 

@@ -12,10 +12,10 @@ from index.embedders import Embedder
 from index.index_dir import IndexDir
 from index.keyword_index import top_positive
 from index.tokenizer import tokenize
-from index.vector_store import FIELD_BODY, FIELD_TITLE
+from index.vector_store import FIELD_BODY, FIELD_TITLE, DenseHits
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage, detect_lang
-from service.abstention import FEATURES, AbstentionModel
+from service.abstention import AbstentionModel
 from service.highlight import highlight
 
 NO_ANSWER = {
@@ -24,7 +24,9 @@ NO_ANSWER = {
           "The topics below may be related, or try asking in other words.",
 }
 TRUNCATED_NOTE = {"zh": "（原文在此处不完整）", "en": "(the source text is cut off here)"}
-_HTTP_RE = re.compile(r"^https?://", re.IGNORECASE)
+_HTTP_RE = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
+# Longer questions are cut: the embedder reads ~512 tokens, and segmenting more only costs time.
+MAX_QUESTION_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +146,14 @@ class Retriever:
 
     def _signals(self, question: str) -> _Signals:
         config = self.config
+        question = question[:MAX_QUESTION_CHARS]
         fused = np.zeros(len(self.index.passages), dtype=np.float64)
         tokens = tokenize(question)
         keyword_order = np.zeros(0, dtype=np.int64)
         if config.keyword:
             keyword_order, _ = top_positive(self.index.keyword.scores(tokens), config.candidates)
             fused[keyword_order] += config.weights[2] * _rrf(len(keyword_order), config.rrf_k)
-        query_vector = None
+        query_vector, hits = None, None
         if config.dense:
             query_vector = self.embedder.embed_queries([question])[0]
             hits = self.index.store.search(query_vector, config.candidates * 2)
@@ -158,34 +161,34 @@ class Retriever:
                 order = np.argsort(-np.nan_to_num(scores, nan=-2.0), kind="stable")
                 ranked = hits.passages[order][~np.isnan(scores[order])]
                 fused[ranked] += weight * _rrf(len(ranked), config.rrf_k)
-        return _Signals(tokens, keyword_order, query_vector, fused)
+        return _Signals(tokens, keyword_order, query_vector, hits, fused)
 
     def _decide(self, question: str, signals: _Signals, fused: np.ndarray) -> Ranking:
         ranked, scores = top_positive(fused, max(self.top_k, 10))
         passages = ranked.tolist()
-        if not passages or signals.vector is None:
+        if not passages or signals.vector is None or signals.hits is None:
             return Ranking(passages, scores.tolist(), None, 1.0 if passages else 0.0)
-        features = self._features(question, signals.tokens, signals.vector, passages[0], signals.keyword_order)
+        features = self._features(question, signals, signals.vector, signals.hits, passages[0])
         confidence = self.abstention.confidence(features) if self.abstention else 1.0
         return Ranking(passages, scores.tolist(), features, confidence)
 
-    def _features(self, question: str, tokens: list[str], query_vector: np.ndarray, top: int,
-                  keyword_order: np.ndarray) -> np.ndarray:
-        cosines = self.index.vectors @ query_vector
-        per_passage = np.full(len(self.index.passages), -1.0, dtype=np.float32)
-        np.maximum.at(per_passage, self.index.rows.passage, cosines)
-        cos_top = float(per_passage[top])
-        title_rows = [r for r in self._rows_of[top] if self.index.rows.field[r] == FIELD_TITLE]
-        cos_title = float(cosines[title_rows].max()) if title_rows else 0.0
-        others = np.delete(per_passage, top)
+    def _features(self, question: str, signals: _Signals, vector: np.ndarray, hits: DenseHits, top: int
+                  ) -> np.ndarray:
+        rows = self._rows_of[top]
+        cosines = self.index.vectors[rows] @ vector
+        cos_top = float(cosines.max())
+        title_cosines = [c for r, c in zip(rows, cosines, strict=True) if self.index.rows.field[r] == FIELD_TITLE]
+        cos_title = float(max(title_cosines)) if title_cosines else 0.0
+        # The best other passage is among the dense hits: they hold the nearest vectors.
+        others = hits.best[hits.passages != top]
         cos_margin = cos_top - float(others.max()) if others.size else cos_top
-        mean_cos = float(self._centroid @ query_vector) if self._centroid is not None else 0.0
+        mean_cos = float(self._centroid @ vector) if self._centroid is not None else 0.0
         text = self._matching[top]
+        tokens = signals.tokens
         coverage = sum(1 for t in tokens if t in text) / len(tokens) if tokens else 0.0
-        keyword_top = float(keyword_order.size > 0 and int(keyword_order[0]) == top)
+        keyword_top = float(signals.keyword_order.size > 0 and int(signals.keyword_order[0]) == top)
         is_english = float(detect_lang(question) == "en")
         values = (cos_top, cos_title, cos_margin, cos_top - mean_cos, coverage, keyword_top, is_english)
-        assert len(values) == len(FEATURES)
         return np.array(values, dtype=np.float64)
 
     # ---- questions ------------------------------------------------------------------------
@@ -201,13 +204,18 @@ class Retriever:
         ranking = self._decide(question, alone, alone.fused)
         used_history = False
         if history and not self._is_confident(ranking):
-            joined_question = f"{question} {history[-1][0]}"
-            joined = self._signals(joined_question)
-            both = _rank_fusion(alone.fused, self.config.rrf_k) + _rank_fusion(joined.fused, self.config.rrf_k)
-            follow_up = self._decide(joined_question, joined, both)
+            follow_up = self.rank_follow_up(question, history[-1][0], alone)
             if follow_up.confidence > ranking.confidence:
                 ranking, used_history = follow_up, True
         return self._result(question, ranking, used_history)
+
+    def rank_follow_up(self, question: str, previous_question: str, alone: _Signals | None = None) -> Ranking:
+        """Rank a follow-up by fusing its own ranking with that of the question joined to the previous one."""
+        alone = alone or self._signals(question)
+        joined_question = f"{question} {previous_question}"
+        joined = self._signals(joined_question)
+        both = _rank_fusion(alone.fused, self.config.rrf_k) + _rank_fusion(joined.fused, self.config.rrf_k)
+        return self._decide(joined_question, joined, both)
 
     def _is_confident(self, ranking: Ranking) -> bool:
         threshold = self.abstention.threshold if self.abstention and self.config.abstain else 0.0
@@ -281,6 +289,7 @@ class _Signals:
     tokens: list[str]
     keyword_order: np.ndarray
     vector: np.ndarray | None
+    hits: DenseHits | None
     fused: np.ndarray
 
 

