@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 
 browser:  ## Debian's chromium for the browser tests (skipped by the tests when absent)
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) || \
 		echo "chromium not installed: browser tests will be skipped"; }
 
 lint: $(STAMP)

@@ -62,7 +62,9 @@ EXTENSIONS = {
 
 
 def detect_format(path: Path, text: str) -> str:
-    """Pick a parser by extension, falling back to the content for unknown extensions."""
+    """Pick a parser by extension. Other files are recognised by content: any extension may hold
+    an HTML page (saved `.aspx`, `.php` pages), while Markdown and scrape dumps, whose content
+    signatures are weak, are only guessed for files with no extension at all."""
     by_extension = EXTENSIONS.get(path.suffix.lower())
     if by_extension:
         return by_extension
@@ -71,11 +73,13 @@ def detect_format(path: Path, text: str) -> str:
         return "html"
     if head.startswith("{"):
         return "jsonl"
+    if path.suffix:
+        raise ParseError(f"unsupported file type {path.suffix!r}")
     if head.startswith("#") or "\n#" in head:
         return "markdown"
     if looks_like_scrape(text):
         return "scrape"
-    raise ParseError(f"unsupported file type {path.suffix or '(no extension)'!r}")
+    raise ParseError("unrecognised content (no extension; not HTML, JSONL, Markdown or a scrape dump)")
 
 
 def read_text(path: Path) -> str:

@@ -28,11 +28,8 @@ TERMINAL_PUNCTUATION = tuple("。.!！?？」”\")）")
 def parse_scrape(path: Path, text: str, root: Path | None = None) -> list[Passage]:
     """Parse a scrape dump into passages; chrome lines are dropped, cut-off entries are flagged."""
     source = str(path)
-    passages = [
-        _parse_entry(line, source)
-        for raw in text.splitlines()
-        if (line := clean_display(raw)) and not is_chrome(line)
-    ]
+    entries = (_parse_entry(line, source) for raw in text.splitlines() if (line := clean_display(raw)))
+    passages = [entry for entry in entries if entry is not None]
     if not passages:
         raise ParseError("no entries found (only site chrome or blank lines)")
     return passages
@@ -44,10 +41,15 @@ def looks_like_scrape(text: str) -> bool:
     return bool(lines) and any("父主题" in line or "服务对象" in line for line in lines)
 
 
-def _parse_entry(line: str, source: str) -> Passage:
-    if "服务对象" in line and "场景描述" in line:
+def _parse_entry(line: str, source: str) -> Passage | None:
+    """One line → a passage; None for site chrome or a line with no text besides its 父主题."""
+    if is_chrome(line):
+        return None
+    if "服务对象" in line and "场景描述" in line and line.partition("服务对象")[0].strip():
         return _scenario(line, source)
     body, topic, has_parent = _split_parent(line)
+    if not body:
+        return None
     question = QUESTION_RE.match(body)
     links = tuple(URL_RE.findall(body))
     if question:
@@ -89,6 +91,8 @@ def _scenario(line: str, source: str) -> Passage:
     # Complete pages end with a full sentence or a full API URL (with a path after the host).
     last_url_complete = bool(links) and body.endswith(links[-1]) and "/" in links[-1].split("://", 1)[1]
     truncated = not (body.endswith(TERMINAL_PUNCTUATION) or last_url_complete)
+    if truncated and links and body.endswith(links[-1]):
+        links = links[:-1]  # the address itself was cut off
     return Passage.create(
         title=title.strip(), answer=body.strip(), topic="", source=source, kind="scenario", links=links,
         truncated=truncated,
