@@ -155,9 +155,10 @@ def serve(
     if index is not None:
         os.environ["FAQ_INDEX_DIR"] = str(index)
     # Build once here so that several workers do not race to build the same index.
-    from service.loading import ensure_index
+    from service.loading import ensure_index, load_abstention
 
     _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+    _load(lambda: load_abstention(settings))
     uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers or settings.workers, log_level="info")
 
@@ -171,6 +172,15 @@ def _load(loader: Callable[[], T]) -> T:
         err_console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(1) from None
 
+
+from eval.cli import datasets_command, eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
+app.command("eval-data")(datasets_command)
+
+from eval.bench_cli import bench_command  # noqa: E402
+
+app.command("bench")(bench_command)
 
 if __name__ == "__main__":
     app()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,15 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
+from index.index_dir import IndexLoadError
 from service.api.deps import Services
 from service.api.routes import admin, ask, feedback, health, pages, passages, search, topics
 from service.api.routes.pages import DOCS_ASSETS, STATIC_DIR
+from service.api.schemas import document_limits
 from service.core.config import Settings
-from service.errors import install_error_handlers
+from service.errors import StartupError, StartupErrorMiddleware, install_error_handlers
 from service.feedback import FeedbackLog
-from service.loading import load_retriever
+from service.loading import CalibrationMissingError, load_retriever
 from service.metrics import Metrics, MetricsMiddleware
 from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
+from service.retriever import Retriever
 from service.state import RetrieverState
 
 log = logging.getLogger(__name__)
@@ -29,14 +35,72 @@ STATIC_MOUNT = "/static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load and warm up the retriever before the first request is accepted."""
+    """Load and warm up the retriever before the first request is accepted; follow `CURRENT` while serving.
+
+    An index or calibration that cannot be loaded stops start-up with one clear line (see
+    `StartupErrorMiddleware`), not a traceback.
+    """
     services: Services = app.state.services
-    retriever = await run_in_threadpool(load_retriever, services.settings)
+    try:  # builds the index from the corpus folder when there is none yet
+        retriever = await run_in_threadpool(load_retriever, services.settings)
+    except (IndexLoadError, CalibrationMissingError) as err:
+        raise StartupError(f"cannot start: {err}") from err
     services.retrievers.swap(retriever)
+    services.metrics.observe_build(retriever.index.manifest.build_id, None)
     manifest = retriever.index.manifest
     log.info("serving index build %s (%d passages, %s)", manifest.build_id, manifest.passage_count,
              manifest.embedder)
-    yield
+    watcher = None
+    if services.retrievers.check_interval > 0:
+        watcher = asyncio.create_task(_follow_current(services.retrievers), name="follow-index-CURRENT")
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        services.metrics.process_exiting()
+
+
+async def _follow_current(state: RetrieverState) -> None:
+    """Notice a new `CURRENT` build even when this worker gets no requests (requests check too)."""
+    while True:
+        await asyncio.sleep(max(state.check_interval, 0.05))
+        try:
+            state.check_for_new_build()
+        except Exception:  # never let the watcher die
+            log.exception("checking the index folder for a new build failed")
+
+
+def _make_retriever_state(settings: Settings, metrics: Metrics) -> RetrieverState:
+    def load(previous: Retriever | None) -> Retriever:
+        return load_retriever(settings, embedder=previous.embedder if previous else None)
+
+    def reloaded(retriever: Retriever | None, previous: Retriever | None) -> None:
+        if retriever is None:
+            metrics.reloads.labels("failed").inc()
+            return
+        metrics.reloads.labels("ok").inc()
+        metrics.observe_build(retriever.index.manifest.build_id,
+                              previous.index.manifest.build_id if previous is not None else None)
+
+    return RetrieverState(settings.index_dir, load, on_reload=reloaded, check_interval=settings.index_check_seconds)
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """Serve an OpenAPI document that states this instance's limits (see `document_limits`)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_limits(
+                generate(), max_question_chars=settings.max_question_chars,
+                max_history_turns=settings.max_history_turns, search_page_max=settings.search_page_max,
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,11 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = Services(
         settings=settings,
-        retrievers=RetrieverState(),
+        retrievers=_make_retriever_state(settings, metrics),
         feedback=FeedbackLog(settings.feedback_log),
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
     )
+    _document_limits(app, settings)
     install_error_handlers(app)
     for module in (ask, search, topics, passages, feedback, health, admin, pages):
         app.include_router(module.router)
@@ -70,7 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
+        expose_headers=["X-Index-Build", "Retry-After"],
         max_age=600,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, mounts=(STATIC_MOUNT, DOCS_ASSETS))
+    app.add_middleware(StartupErrorMiddleware)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,8 +11,38 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The service cannot start (no usable index or calibration); the message says why and what to do."""
+
+
+class StartupErrorMiddleware:
+    """Pure ASGI middleware: a `StartupError` during start-up is reported as its message alone.
+
+    Starlette reports a failed lifespan start-up with the whole traceback, which the server prints;
+    for a known, user-fixable problem one clear line is all an operator needs.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_clearly(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                error = sys.exc_info()[1]  # Starlette sends this while handling the start-up error
+                if isinstance(error, StartupError):
+                    message = {**message, "message": str(error)}
+            await send(message)
+
+        await self.app(scope, receive, send_clearly)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -23,6 +54,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's "There was an error parsing the body": JSON must be UTF-8, so like any other
+        # malformed JSON body this is a 422 that says what is wrong.
+        return JSONResponse({"detail": "request body is not valid JSON (it is not UTF-8 text)"}, status_code=422)
     return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -12,8 +12,16 @@ import os
 import time
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, values
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -48,6 +56,12 @@ class Metrics:
         self.reloads = Counter(
             "faq_index_reloads", "Index reloads by result.", ["result"], registry=self.registry,
         )
+        # In multiprocess mode each live worker reports its own value (a `pid` label is added), so
+        # one scrape shows which build every worker serves.
+        self.build = Gauge(
+            "faq_index_build", "1 for the index build this worker serves, 0 for builds it served before.",
+            ["build_id"], registry=self.registry, multiprocess_mode="liveall",
+        )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request."""
@@ -57,6 +71,17 @@ class Metrics:
     def observe_answer(self, answered: bool) -> None:
         """Count one question as answered or abstained."""
         self.answers.labels("answered" if answered else "abstained").inc()
+
+    def observe_build(self, build_id: str, previous_build_id: str | None) -> None:
+        """Record that this process now serves `build_id` instead of `previous_build_id`."""
+        if previous_build_id is not None and previous_build_id != build_id:
+            self.build.labels(previous_build_id).set(0)
+        self.build.labels(build_id).set(1)
+
+    def process_exiting(self) -> None:
+        """Drop this process's live-only values (the serving build) from the multiprocess folder."""
+        if self.metrics_dir is not None:
+            mark_process_dead(os.getpid(), str(self.metrics_dir))
 
     def render(self) -> bytes:
         """The Prometheus text exposition (summed over all worker processes in multiprocess mode)."""

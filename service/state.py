@@ -1,22 +1,59 @@
-"""The retriever currently serving: replaced whole on reload, never modified in place."""
+"""The retriever currently serving: replaced whole on reload, never modified in place.
+
+Every worker process holds its own `RetrieverState`. `/admin/reload` reaches only the worker that
+receives it, so each worker also follows the index folder's `CURRENT` pointer by itself: at most
+once per `check_interval` (FAQ_INDEX_CHECK_SECONDS; on a request, and from a timer while the app
+runs) it reads that small file, and when it names another build than the one serving, loads the
+new build in a background thread and swaps it in. Requests never wait for a load: they keep the
+retriever they started with. A `check_interval` of 0 turns following off (only explicit reloads).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
 
+from index.index_dir import IndexLoadError, current_build
 from service.retriever import Retriever
+
+log = logging.getLogger(__name__)
+CHECK_INTERVAL_S = 1.0
+RETRY_FAILED_BUILD_S = 30.0  # a build that failed to load is tried again (automatically) after this long
+
+# Makes a ready retriever for the folder's CURRENT build; gets the one serving (to reuse its embedder).
+Loader = Callable[[Retriever | None], Retriever]
+# Told of every reload: (the new retriever or None when it failed, the one serving before).
+ReloadListener = Callable[[Retriever | None, Retriever | None], None]
+
+
+def serving_build(retriever: Retriever | None) -> str | None:
+    """The name of the build folder `retriever` serves (what `CURRENT` holds; also its build id)."""
+    return None if retriever is None else retriever.index.path.name
 
 
 class RetrieverState:
-    """Holds the live `Retriever`.
+    """Holds the live `Retriever` and replaces it when the index folder's `CURRENT` build changes.
 
     Requests read `current` once and keep that object for their whole duration, so a reload
     (a single reference assignment) never shows a request a mix of two indexes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, index_dir: Path, loader: Loader, on_reload: ReloadListener | None = None,
+                 check_interval: float = CHECK_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.index_dir = index_dir
+        self.loader = loader
+        self.on_reload = on_reload
+        self.check_interval = check_interval
+        self._clock = clock
         self._retriever: Retriever | None = None
-        self.reload_lock = threading.Lock()
+        self.reload_lock = threading.Lock()  # one load at a time in this process
+        self._flags = threading.Lock()
+        self._next_check = 0.0
+        self._background: threading.Thread | None = None
+        self._failed: dict[str, float] = {}  # build id → when loading it failed
 
     @property
     def current(self) -> Retriever | None:
@@ -27,3 +64,96 @@ class RetrieverState:
         """Make `retriever` current; returns the one it replaces."""
         previous, self._retriever = self._retriever, retriever
         return previous
+
+    def reload(self) -> tuple[Retriever, Retriever | None]:
+        """Load the `CURRENT` build now (blocking) and swap it in; returns (new, previous).
+
+        Raises whatever loading raised, and then the previous retriever keeps serving. Never builds
+        an index: without a `CURRENT` build it raises `IndexLoadError`.
+        """
+        with self.reload_lock:
+            return self._load_and_swap()
+
+    def _load_and_swap(self) -> tuple[Retriever, Retriever | None]:
+        previous = self._retriever
+        try:
+            build = current_build(self.index_dir)
+            if build is None:  # never build a whole index inside a request or a worker thread
+                raise IndexLoadError(f"no index at {self.index_dir}: run `faq ingest` first")
+            retriever = self.loader(previous)
+        except Exception:
+            self._notify(None, previous)
+            raise
+        self.swap(retriever)
+        self._failed.pop(serving_build(retriever) or "", None)
+        self._notify(retriever, previous)
+        return retriever, previous
+
+    def _notify(self, retriever: Retriever | None, previous: Retriever | None) -> None:
+        if self.on_reload is not None:
+            self.on_reload(retriever, previous)
+
+    def check_for_new_build(self) -> bool:
+        """Start a background reload if `CURRENT` names a build other than the one serving.
+
+        Cheap and never blocking: does nothing more than once per `check_interval` (one read of
+        the small `CURRENT` file), nothing while a reload runs, and nothing before the first load
+        (start-up loads the index). Returns True when it started a reload.
+        """
+        if self.check_interval <= 0:
+            return False
+        now = self._clock()
+        with self._flags:
+            if now < self._next_check or self._background is not None or self._retriever is None:
+                return False
+            self._next_check = now + self.check_interval
+        try:
+            target = self._current_build_id()
+            if target is None or target == serving_build(self._retriever):
+                return False
+        except Exception:  # a request must never fail because of this check
+            log.exception("cannot compare the index folder's CURRENT build with the one serving")
+            return False
+        failed_at = self._failed.get(target)
+        if failed_at is not None and now - failed_at < RETRY_FAILED_BUILD_S:
+            return False
+        with self._flags:
+            if self._background is not None:
+                return False
+            thread = self._background = threading.Thread(target=self._reload_in_background, args=(target,),
+                                                         name="index-reload", daemon=True)
+        thread.start()
+        return True
+
+    def wait_for_background_reload(self, timeout: float | None = None) -> bool:
+        """Wait for a running background reload to end; False if it still runs after `timeout`."""
+        thread = self._background
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _current_build_id(self) -> str | None:
+        try:
+            build = current_build(self.index_dir)
+        except (OSError, IndexLoadError) as err:
+            log.warning("cannot read the index pointer: %s", err)
+            return None
+        return None if build is None else build.name
+
+    def _reload_in_background(self, target: str) -> None:
+        try:
+            with self.reload_lock:
+                if self._current_build_id() == serving_build(self._retriever):
+                    return  # an explicit reload got there first
+                try:
+                    retriever, previous = self._load_and_swap()
+                except Exception as err:  # the build serving now keeps serving
+                    self._failed[target] = self._clock()
+                    log.warning("index build %s could not be loaded, still serving build %s: %s", target,
+                                serving_build(self._retriever), err)
+                    return
+            log.info("index build %s now serving (was %s)", serving_build(retriever), serving_build(previous))
+        finally:
+            with self._flags:
+                self._background = None

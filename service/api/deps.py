@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request, Response
 
 from service.core.config import Settings
 from service.feedback import FeedbackLog
@@ -41,7 +41,12 @@ async def get_settings(services: ServicesDep) -> Settings:
 
 
 async def get_retriever(services: ServicesDep) -> Retriever:
-    """The retriever this request uses from start to end (read once: a reload never changes it mid-request)."""
+    """The retriever this request uses from start to end (read once: a reload never changes it mid-request).
+
+    Also lets the state look for a new `CURRENT` build (at most once a second, loaded in the
+    background: this request is served by the build already loaded).
+    """
+    services.retrievers.check_for_new_build()
     retriever = services.retrievers.current
     if retriever is None:
         raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
@@ -88,6 +93,20 @@ async def require_admin(settings: SettingsDep, authorization: Annotated[str | No
 
 
 AdminOnly = Depends(require_admin)
+
+
+INDEX_BUILD_HEADER = "X-Index-Build"
+INDEX_BUILD_HEADER_DOC = {
+    INDEX_BUILD_HEADER: {
+        "description": "Id of the index build that produced this response",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def mark_build(response: Response, retriever: Retriever) -> None:
+    """Name the build `retriever` serves in the response's `X-Index-Build` header."""
+    response.headers[INDEX_BUILD_HEADER] = retriever.index.manifest.build_id
 
 
 def check_length(text: str, limit: int, field: str) -> None:

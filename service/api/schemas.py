@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 
@@ -24,12 +24,18 @@ def _non_blank(value: str) -> str:
     return cleaned
 
 
+# What "non-blank" means, as a JSON Schema (ECMA-262) pattern for the OpenAPI document: at least one
+# character that is neither whitespace (ECMA's `\s`, or Python's extra \x1c-\x1f, \x85) nor a control
+# character. Documented only: `_non_blank` enforces it with a readable message.
+NON_BLANK_PATTERN = r"[^\s\x00-\x1f\x7f\x85]"
+NON_BLANK_SCHEMA = {"minLength": 1, "pattern": NON_BLANK_PATTERN}
+
 Text = Annotated[StrictStr, AfterValidator(clean_text)]
 Question = Annotated[
     StrictStr,
     AfterValidator(_non_blank),
     Field(description="Non-blank; longer than FAQ_MAX_QUESTION_CHARS characters → 413",
-          examples=["PO提交后多久能验证完"]),
+          examples=["PO提交后多久能验证完"], json_schema_extra=NON_BLANK_SCHEMA),
 ]
 
 
@@ -149,6 +155,7 @@ class ReadyOut(BaseModel):
     passages: int
     embedder: str
     built_at: str
+    build_id: str = Field(description="The index build this worker serves (also sent as X-Index-Build)")
 
 
 class ManifestOut(BaseModel):
@@ -163,3 +170,29 @@ class ManifestOut(BaseModel):
     vector_count: int
     format_version: int
     previous_build_id: str | None = Field(description="The build served before the reload")
+
+
+def document_limits(openapi: dict[str, Any], *, max_question_chars: int, max_history_turns: int,
+                    search_page_max: int) -> dict[str, Any]:
+    """Write this instance's configured limits (FAQ_MAX_*) into its OpenAPI document, in place.
+
+    The models are shared by every app, the limits are per app: so clients (and schema-based
+    fuzzers) see the real bounds. The checks themselves stay in the routes, where a question over
+    the limit gets a 413 that says so.
+    """
+    components = openapi.get("components", {}).get("schemas", {})
+    for model in ("AskIn", "Turn", "FeedbackIn"):
+        question = components.get(model, {}).get("properties", {}).get("question")
+        if question is not None:
+            question["maxLength"] = max_question_chars
+    history = components.get("AskIn", {}).get("properties", {}).get("history")
+    if history is not None:
+        history["maxItems"] = max_history_turns
+    search = openapi.get("paths", {}).get("/api/search", {}).get("get", {})
+    for parameter in search.get("parameters", []):
+        if parameter["name"] == "q":
+            parameter["schema"]["maxLength"] = max_question_chars
+        elif parameter["name"] == "limit":
+            parameter["schema"]["maximum"] = search_page_max
+            parameter["schema"]["default"] = min(parameter["schema"].get("default", search_page_max), search_page_max)
+    return openapi

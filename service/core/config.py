@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=16)
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed the widget")
     admin_token: SecretStr | None = Field(None, description="Required by /admin/*; unset disables them")
+    index_check_seconds: float = Field(
+        1.0, ge=0, description="How often each worker looks for a new CURRENT build; 0: only /admin/reload loads one",
+    )
 
     max_question_chars: int = Field(500, ge=1)
     max_body_bytes: int = Field(64 * 1024, ge=1024)

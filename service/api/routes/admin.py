@@ -6,10 +6,8 @@ import logging
 
 from fastapi import APIRouter, HTTPException
 
-from index.index_dir import IndexLoadError, current_build
-from service.api.deps import AdminOnly, MetricsDep, RateLimited, ServicesDep
+from service.api.deps import AdminOnly, RateLimited, ServicesDep
 from service.api.schemas import ErrorOut, ManifestOut
-from service.loading import load_retriever
 
 router = APIRouter(tags=["operations"], dependencies=[RateLimited, AdminOnly])
 log = logging.getLogger(__name__)
@@ -24,26 +22,21 @@ log = logging.getLogger(__name__)
         409: {"model": ErrorOut, "description": "The new build could not be loaded; the previous one keeps serving"},
     },
 )
-def reload(services: ServicesDep, metrics: MetricsDep) -> ManifestOut:
-    """Load the CURRENT build, warm it up, then swap it in atomically.
+def reload(services: ServicesDep) -> ManifestOut:
+    """Load the CURRENT build, warm it up, then swap it in atomically; answers once it serves.
 
     A plain `def`, so loading runs in the thread pool and the event loop keeps serving. Requests
-    already running finish on the retriever they started with. Only this worker process reloads.
+    already running finish on the retriever they started with. This reloads the worker process
+    that receives the request; the other workers notice the new `CURRENT` build within about a
+    second and load it in the background (see `service.state`).
     """
     state = services.retrievers
-    with state.reload_lock:
-        previous = state.current
-        try:
-            if current_build(services.settings.index_dir) is None:  # never build a whole index inside a request
-                raise IndexLoadError(f"no index at {services.settings.index_dir}: run `faq ingest` first")
-            retriever = load_retriever(services.settings, embedder=previous.embedder if previous else None)
-        except Exception as err:  # whatever is wrong with the new build, the old one keeps serving
-            metrics.reloads.labels("failed").inc()
-            log.warning("index reload failed, still serving the previous build: %s", err)
-            serving = previous.index.manifest.build_id if previous else "none"
-            raise HTTPException(409, f"reload failed, still serving build {serving}: {err}") from err
-        state.swap(retriever)
-    metrics.reloads.labels("ok").inc()
+    try:
+        retriever, previous = state.reload()
+    except Exception as err:  # whatever is wrong with the new build, the old one keeps serving
+        log.warning("index reload failed, still serving the previous build: %s", err)
+        serving = state.current.index.manifest.build_id if state.current else "none"
+        raise HTTPException(409, f"reload failed, still serving build {serving}: {err}") from err
     manifest = retriever.index.manifest
     log.info("index reloaded: build %s (%d passages)", manifest.build_id, manifest.passage_count)
     return ManifestOut(

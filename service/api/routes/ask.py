@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 
-from service.api.deps import MetricsDep, RateLimited, RetrieverDep, SettingsDep, check_length
+from service.api.deps import (
+    INDEX_BUILD_HEADER_DOC,
+    MetricsDep,
+    RateLimited,
+    RetrieverDep,
+    SettingsDep,
+    check_length,
+    mark_build,
+)
 from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
 
@@ -15,6 +23,7 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
     "/api/ask",
     response_model=AskOut,
     responses={
+        200: {"headers": INDEX_BUILD_HEADER_DOC},
         413: {"model": ErrorOut, "description": "Question (or a history question) longer than FAQ_MAX_QUESTION_CHARS,"
                                                 " or body over FAQ_MAX_BODY_BYTES"},
         422: {"model": ErrorOut, "description": "Blank question, wrong types, or too many history turns"},
@@ -22,7 +31,7 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
         503: {"model": ErrorOut, "description": "Index not loaded yet"},
     },
 )
-def ask(body: AskIn, request: Request, retriever: RetrieverDep, settings: SettingsDep,
+def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
         metrics: MetricsDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
@@ -34,6 +43,7 @@ def ask(body: AskIn, request: Request, retriever: RetrieverDep, settings: Settin
     for turn in body.history:
         check_length(turn.question, settings.max_question_chars, "history question")
     history = [(turn.question, turn.answer) for turn in body.history]
+    mark_build(response, retriever)  # the same object answers: ids below all exist in that build
     result = retriever.ask(body.question, history=history or None)
     metrics.observe_answer(result.answered)
     citations = [

@@ -19,14 +19,15 @@ async def healthz() -> HealthOut:
 
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not loaded"}})
 async def readyz(services: ServicesDep) -> JSONResponse:
-    """Readiness: 200 with the index in use, 503 while none is loaded."""
+    """Readiness: 200 with the index build in use, 503 while none is loaded."""
+    services.retrievers.check_for_new_build()
     retriever = services.retrievers.current
     if retriever is None:
-        body = ReadyOut(ready=False, passages=0, embedder=services.settings.embedder, built_at="")
+        body = ReadyOut(ready=False, passages=0, embedder=services.settings.embedder, built_at="", build_id="")
         return JSONResponse(body.model_dump(), status_code=503)
     manifest = retriever.index.manifest
     body = ReadyOut(ready=True, passages=len(retriever.index.passages), embedder=manifest.embedder,
-                    built_at=manifest.built_at)
+                    built_at=manifest.built_at, build_id=manifest.build_id)
     return JSONResponse(body.model_dump())
 
 

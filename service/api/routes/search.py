@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from service.api.deps import RateLimited, RetrieverDep, SettingsDep, check_length
+from service.api.deps import INDEX_BUILD_HEADER_DOC, RateLimited, RetrieverDep, SettingsDep, check_length, mark_build
 from service.api.routes.passages import link_for
-from service.api.schemas import ErrorOut, SearchHitOut, SearchOut, clean_text
+from service.api.schemas import NON_BLANK_SCHEMA, ErrorOut, SearchHitOut, SearchOut, clean_text
 
 router = APIRouter(tags=["search"], dependencies=[RateLimited])
 MAX_OFFSET = 100_000
+DEFAULT_LIMIT = 10
 
 
 @router.get(
     "/api/search",
     response_model=SearchOut,
     responses={
+        200: {"headers": INDEX_BUILD_HEADER_DOC},
         413: {"model": ErrorOut, "description": "q longer than FAQ_MAX_QUESTION_CHARS"},
         422: {"model": ErrorOut, "description": "Blank q, or limit/offset out of range"},
         429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
@@ -26,11 +28,13 @@ MAX_OFFSET = 100_000
 )
 def search(
     request: Request,
+    response: Response,
     retriever: RetrieverDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(description="Keywords (required, non-blank)", examples=["PSM"])],
+    q: Annotated[str, Query(description="Keywords (required, non-blank); longer than FAQ_MAX_QUESTION_CHARS → 413",
+                            examples=["PSM"], json_schema_extra=NON_BLANK_SCHEMA)],
     topic: Annotated[str | None, Query(description="Only this parent topic (exact; '' = no topic)")] = None,
-    limit: Annotated[int, Query(ge=1, description="Results per page, at most FAQ_SEARCH_PAGE_MAX")] = 10,
+    limit: Annotated[int, Query(ge=1, description="Results per page, at most FAQ_SEARCH_PAGE_MAX")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchOut:
     """Keyword search with highlighted snippets, an optional topic filter and paging (plain `def`: thread pool)."""
@@ -38,8 +42,11 @@ def search(
     if not query:
         raise HTTPException(422, "q: must not be blank")
     check_length(query, settings.max_question_chars, "q")
+    if "limit" not in request.query_params:  # the default never exceeds a smaller configured page size
+        limit = min(DEFAULT_LIMIT, settings.search_page_max)
     if limit > settings.search_page_max:
         raise HTTPException(422, f"limit: must be at most {settings.search_page_max}")
+    mark_build(response, retriever)
     page = retriever.search(query, topic=topic, limit=limit, offset=offset)
     return SearchOut(
         total=page.total,
