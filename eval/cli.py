@@ -1,0 +1,92 @@
+"""`faq eval` and `faq eval-data`: the evaluation commands, registered on the app in `cli.py`."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from tqdm import tqdm
+
+from eval.questions import Question, QuestionSetError
+from eval.runner import DEFAULT_CACHE, EvalSetupError, run_eval
+from index.build import ProgressBar
+from service.core.config import PROJECT_ROOT, Settings
+
+# Piped output gets a width that fits the summary table rather than rich's 80 columns.
+console = Console() if Console().is_terminal else Console(width=160)
+err_console = Console(stderr=True)
+
+
+class _TqdmBar(ProgressBar):
+    def __init__(self, total: int, label: str) -> None:
+        self._bar = tqdm(total=total, desc=label, unit="text", disable=None)
+
+    def update(self, n: int) -> None:
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _question_progress(questions: Sequence[Question], label: str) -> Iterable[Question]:
+    return tqdm(questions, desc=label, unit="q", disable=None, leave=False)
+
+
+def eval_command(
+    questions: Annotated[Path, typer.Argument(help="Question set (JSONL)", exists=True, dir_okay=False)],
+    corpus: Annotated[list[Path] | None, typer.Option(
+        "--corpus", help="Corpus file or folder, repeatable (default: the shipped corpus)")] = None,
+    config: Annotated[list[str] | None, typer.Option(
+        "--config", help="bm25 | dense[:EMBEDDER] | hybrid | default, repeatable (default: all)")] = None,
+    embedder: Annotated[list[str] | None, typer.Option(
+        "--embedder", help="Embedders of the dense configurations, repeatable (default: the service's + use)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default: var/eval/<questions stem>/)")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Ask at most N questions (fixed random sample)")] = None,
+    index_cache: Annotated[Path, typer.Option(help="Where corpus indexes are cached")] = DEFAULT_CACHE,
+) -> None:
+    """Run retrieval configurations side by side on a question set; write results.json, report.md, plots."""
+    from eval.report import print_summary, write_reports
+
+    settings = Settings()
+    command = shlex.join(["faq", *sys.argv[1:]])
+    try:
+        run = run_eval(questions, corpus or [settings.corpus_dir], config, embedder, limit, index_cache,
+                       command=command, settings=settings, build_progress=_TqdmBar, progress=_question_progress,
+                       log=lambda message: err_console.print(f"[dim]{message}[/dim]"))
+    except (EvalSetupError, QuestionSetError) as err:
+        err_console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    target = out or PROJECT_ROOT / "var" / "eval" / questions.stem
+    written = write_reports(run, target)
+    print_summary(run, console)
+    console.print(f"wrote {', '.join(str(p) for p in written.values())}")
+    if not any(c.available for c in run.configs):
+        err_console.print("[red]error:[/red] no configuration could run")
+        raise typer.Exit(1)
+
+
+def datasets_command(
+    names: Annotated[list[str] | None, typer.Argument(help="tianchi | bq (default: both)")] = None,
+    shared: Annotated[Path, typer.Option(help="The shared data folder")] = PROJECT_ROOT.parent / "shared" / "data",
+    out: Annotated[Path, typer.Option(help="Where to write")] = PROJECT_ROOT / "var" / "eval-data",
+) -> None:
+    """Turn the shared paraphrase sets into a corpus + question file each, for `faq eval`."""
+    from eval.datasets import ADAPTERS, ambiguous_titles
+
+    unknown = sorted(set(names or ()) - set(ADAPTERS))
+    if unknown:
+        err_console.print(f"[red]error:[/red] unknown data set(s) {', '.join(unknown)}: use {', '.join(ADAPTERS)}")
+        raise typer.Exit(2)
+    for name in names or list(ADAPTERS):
+        adapter, file_name = ADAPTERS[name]
+        files = adapter(shared / file_name, out)
+        console.print(
+            f"{name}: {files.entries} entries → {files.corpus}; {files.question_count} questions → {files.questions}"
+            f" ({files.dropped} left out, {ambiguous_titles(files.corpus)} ambiguous titles)\n"
+            f"  faq eval {files.questions} --corpus {files.corpus}"
+        )
