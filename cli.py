@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from index.build import ProgressBar
+from index.build import TqdmProgressBar
 from index.embedders import make_embedder
 from index.index_dir import IndexLoadError
 from index.pipeline import NothingToIndexError, run_ingest
@@ -33,17 +33,6 @@ def _settings(index: Path | None = None, embedder: str | None = None) -> Setting
     return Settings(**overrides)
 
 
-class _TqdmBar(ProgressBar):
-    def __init__(self, total: int, label: str) -> None:
-        self._bar = tqdm(total=total, desc=label, unit="text", disable=None)
-
-    def update(self, n: int) -> None:
-        self._bar.update(n)
-
-    def close(self) -> None:
-        self._bar.close()
-
-
 def _file_progress(files: list) -> Iterable:
     return tqdm(files, desc="parsing", unit="file", disable=None if len(files) > 20 else True)
 
@@ -59,7 +48,7 @@ def ingest(
     sources = paths or [settings.corpus_dir]
     try:
         report = run_ingest(sources, settings.index_dir, make_embedder(settings.embedder),
-                            file_progress=_file_progress, embed_progress=_TqdmBar)
+                            file_progress=_file_progress, embed_progress=TqdmProgressBar)
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
         err_console.print(f"[red]error:[/red] {err} ({err.parsed.files_read} files read)")

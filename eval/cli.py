@@ -14,23 +14,12 @@ from tqdm import tqdm
 
 from eval.questions import Question, QuestionSetError
 from eval.runner import DEFAULT_CACHE, EvalSetupError, run_eval
-from index.build import ProgressBar
+from index.build import TqdmProgressBar
 from service.core.config import PROJECT_ROOT, Settings
 
 # Piped output gets a width that fits the summary table rather than rich's 80 columns.
 console = Console() if Console().is_terminal else Console(width=160)
 err_console = Console(stderr=True)
-
-
-class _TqdmBar(ProgressBar):
-    def __init__(self, total: int, label: str) -> None:
-        self._bar = tqdm(total=total, desc=label, unit="text", disable=None)
-
-    def update(self, n: int) -> None:
-        self._bar.update(n)
-
-    def close(self) -> None:
-        self._bar.close()
 
 
 def _question_progress(questions: Sequence[Question], label: str) -> Iterable[Question]:
@@ -56,7 +45,7 @@ def eval_command(
     command = shlex.join(["faq", *sys.argv[1:]])
     try:
         run = run_eval(questions, corpus or [settings.corpus_dir], config, embedder, limit, index_cache,
-                       command=command, settings=settings, build_progress=_TqdmBar, progress=_question_progress,
+                       command=command, settings=settings, build_progress=TqdmProgressBar, progress=_question_progress,
                        log=lambda message: err_console.print(f"[dim]{message}[/dim]"))
     except (EvalSetupError, QuestionSetError) as err:
         err_console.print(f"[red]error:[/red] {err}")

@@ -42,6 +42,23 @@ class ProgressBar:
         """Finish."""
 
 
+class TqdmProgressBar(ProgressBar):
+    """A tqdm bar on the terminal (silent when output is not a terminal)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label, unit="text", disable=None)
+
+    def update(self, n: int) -> None:
+        """Advance by n items."""
+        self._bar.update(n)
+
+    def close(self) -> None:
+        """Finish."""
+        self._bar.close()
+
+
 @dataclass(frozen=True, slots=True)
 class BuildReport:
     """What a build did."""
