@@ -94,10 +94,12 @@ def test_failed_reload_keeps_the_old_index_serving(make_client: ClientFactory, o
     assert 'faq_index_reloads_total{result="failed"} 2.0' in metrics
 
 
-def _stub(answer: str, gate: threading.Event | None = None) -> Any:
-    """A stand-in retriever whose `ask` names itself (and can be held mid-request)."""
+def _stub(answer: str, gate: threading.Event | None = None, entered: threading.Semaphore | None = None) -> Any:
+    """A stand-in retriever whose `ask` names itself (and can be held mid-request, signalling `entered`)."""
 
     def ask(question: str, history: Any = None) -> AskResult:
+        if entered is not None:
+            entered.release()
         if gate is not None:
             assert gate.wait(30)
         return AskResult(answered=True, answer=answer, citations=[], confidence=1.0, suggestions=[])
@@ -110,14 +112,16 @@ def _stub(answer: str, gate: threading.Event | None = None) -> Any:
 def test_in_flight_requests_finish_on_the_retriever_they_started_with(
         make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(admin_token=ADMIN_TOKEN, index_check_seconds=0)
-    gate = threading.Event()
+    gate, entered = threading.Event(), threading.Semaphore(0)
     state = app.state.services.retrievers
-    state.swap(_stub("old", gate))
+    state.swap(_stub("old", gate, entered))
     monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
     state.loader = lambda _previous: _stub("new")
     client = TestClient(app)
     with ThreadPoolExecutor(4) as pool:
         in_flight = [pool.submit(client.post, "/api/ask", json={"question": "q"}) for _ in range(3)]
+        for _ in in_flight:  # every request holds the old retriever before the swap
+            assert entered.acquire(timeout=30)
         reload = client.post("/admin/reload", headers=AUTH)
         assert reload.status_code == 200
         assert (reload.json()["previous_build_id"], reload.json()["build_id"]) == ("old", "new")
