@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,15 +32,20 @@ MAX_QUESTION_CHARS = 2000
 
 @dataclass(frozen=True, slots=True)
 class RetrievalConfig:
-    """Which signals rank and whether the answer/abstain decision is made."""
+    """Which signals rank and whether the answer/abstain decision is made.
+
+    A passage's dense score is its best cosine over its vectors (title alone, title with answer);
+    the hybrid score adds `keyword_weight` times its BM25 score divided by the best BM25 score of
+    the question, so keywords reorder passages whose cosines are close without overriding meaning.
+    """
 
     name: str
     dense: bool = True
     keyword: bool = True
     abstain: bool = True
     candidates: int = 50
-    rrf_k: int = 60
-    weights: tuple[float, float, float] = (1.0, 1.0, 1.0)  # dense body, dense title, keyword
+    keyword_weight: float = 0.02
+    rrf_k: int = 60  # fuses the two readings of a follow-up
 
 
 CONFIGS: dict[str, RetrievalConfig] = {
@@ -132,7 +138,7 @@ class Retriever:
             self._rows_of[passage].append(row)
         self._has_title = np.zeros(len(index.passages), dtype=bool)
         self._has_title[rows.passage[rows.field == FIELD_TITLE]] = True
-        self._matching = [p.matching_text for p in index.passages]
+        self._tokens_of = lru_cache(maxsize=4096)(self._passage_tokens)
         topics = sorted({p.topic for p in index.passages})
         self._topic_id = {topic: i for i, topic in enumerate(topics)}
         self._passage_topic = np.array([self._topic_id[p.topic] for p in index.passages], dtype=np.int32)
@@ -147,24 +153,27 @@ class Retriever:
     def _signals(self, question: str) -> _Signals:
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
-        fused = np.zeros(len(self.index.passages), dtype=np.float64)
         tokens = tokenize(question)
-        keyword_order = np.zeros(0, dtype=np.int64)
+        keyword_order, keyword_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if config.keyword:
-            keyword_order, _ = top_positive(self.index.keyword.scores(tokens), config.candidates)
-            fused[keyword_order] += config.weights[2] * _rrf(len(keyword_order), config.rrf_k)
+            keyword_order, keyword_scores = top_positive(self.index.keyword.scores(tokens), config.candidates)
         query_vector, hits = None, None
+        fused = np.full(len(self.index.passages), -np.inf)
         if config.dense:
             query_vector = self.embedder.embed_queries([question])[0]
             hits = self.index.store.search(query_vector, config.candidates * 2)
-            for weight, scores in ((config.weights[0], hits.body), (config.weights[1], hits.title)):
-                order = np.argsort(-np.nan_to_num(scores, nan=-2.0), kind="stable")
-                ranked = hits.passages[order][~np.isnan(scores[order])]
-                fused[ranked] += weight * _rrf(len(ranked), config.rrf_k)
+            cosines = hits.best
+            # Keyword-only candidates were not among the nearest vectors: they get the lowest cosine seen.
+            fused[keyword_order] = float(cosines.min()) if cosines.size else 0.0
+            fused[hits.passages] = cosines
+            if keyword_order.size:
+                fused[keyword_order] += config.keyword_weight * keyword_scores / keyword_scores[0]
+        else:
+            fused[keyword_order] = keyword_scores
         return _Signals(tokens, keyword_order, query_vector, hits, fused)
 
     def _decide(self, question: str, signals: _Signals, fused: np.ndarray) -> Ranking:
-        ranked, scores = top_positive(fused, max(self.top_k, 10))
+        ranked, scores = _top_finite(fused, max(self.top_k, 10))
         passages = ranked.tolist()
         if not passages or signals.vector is None or signals.hits is None:
             return Ranking(passages, scores.tolist(), None, 1.0 if passages else 0.0)
@@ -183,31 +192,30 @@ class Retriever:
         others = hits.best[hits.passages != top]
         cos_margin = cos_top - float(others.max()) if others.size else cos_top
         mean_cos = float(self._centroid @ vector) if self._centroid is not None else 0.0
-        text = self._matching[top]
-        tokens = signals.tokens
-        coverage = sum(1 for t in tokens if t in text) / len(tokens) if tokens else 0.0
+        tokens, covered = signals.tokens, self._tokens_of(top)
+        coverage = sum(1 for t in tokens if t in covered) / len(tokens) if tokens else 0.0
         keyword_top = float(signals.keyword_order.size > 0 and int(signals.keyword_order[0]) == top)
         is_english = float(detect_lang(question) == "en")
         values = (cos_top, cos_title, cos_margin, cos_top - mean_cos, coverage, keyword_top, is_english)
         return np.array(values, dtype=np.float64)
 
+    def _passage_tokens(self, passage: int) -> frozenset[str]:
+        """The keyword tokens of a passage (whole tokens: a question's "1" does not match "10")."""
+        return frozenset(tokenize(self.index.passages[passage].matching_text))
+
     # ---- questions ------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> AskResult:
-        """Answer a question, using the chat history when the question alone is not enough.
+        """Answer a question; a question asked after others is read in the light of the previous one.
 
-        A follow-up ("那要多久?") is ranked twice, alone and joined with the previous question; the
-        two rankings are fused so that a passage both readings support wins, and the joined reading
-        is kept only when it is more confident than the question alone.
+        A follow-up ("那要多久?") is ranked twice, alone and joined with the previous question, and
+        the two rankings are fused: a passage both readings support wins, so an elliptical question
+        inherits its topic while a question that changes the subject keeps its own best match.
         """
         alone = self._signals(question)
-        ranking = self._decide(question, alone, alone.fused)
-        used_history = False
-        if history and not self._is_confident(ranking):
-            follow_up = self.rank_follow_up(question, history[-1][0], alone)
-            if follow_up.confidence > ranking.confidence:
-                ranking, used_history = follow_up, True
-        return self._result(question, ranking, used_history)
+        if history:
+            return self._result(question, self.rank_follow_up(question, history[-1][0], alone), True)
+        return self._result(question, self._decide(question, alone, alone.fused), False)
 
     def rank_follow_up(self, question: str, previous_question: str, alone: _Signals | None = None) -> Ranking:
         """Rank a follow-up by fusing its own ranking with that of the question joined to the previous one."""
@@ -215,6 +223,7 @@ class Retriever:
         joined_question = f"{question} {previous_question}"
         joined = self._signals(joined_question)
         both = _rank_fusion(alone.fused, self.config.rrf_k) + _rank_fusion(joined.fused, self.config.rrf_k)
+        both[both == 0] = -np.inf  # found by neither reading
         return self._decide(joined_question, joined, both)
 
     def _is_confident(self, ranking: Ranking) -> bool:
@@ -293,17 +302,18 @@ class _Signals:
     fused: np.ndarray
 
 
-def _rrf(count: int, k: int) -> np.ndarray:
-    """Reciprocal-rank-fusion contributions of ranks 1..count."""
-    return 1.0 / (k + 1 + np.arange(count))
+def _top_finite(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the k highest finite scores (best first) and those scores; -inf marks non-candidates."""
+    candidates = np.flatnonzero(np.isfinite(scores))
+    order = candidates[np.argsort(-scores[candidates], kind="stable")][:k]
+    return order, scores[order]
 
 
 def _rank_fusion(scores: np.ndarray, k: int) -> np.ndarray:
-    """Re-express positive scores as reciprocal-rank contributions (0 elsewhere)."""
+    """Re-express the candidates' scores as reciprocal-rank contributions (0 elsewhere)."""
     fused = np.zeros_like(scores)
-    order = np.flatnonzero(scores > 0)
-    order = order[np.argsort(-scores[order], kind="stable")]
-    fused[order] = _rrf(len(order), k)
+    order, _ = _top_finite(scores, scores.size)
+    fused[order] = 1.0 / (k + 1 + np.arange(order.size))
     return fused
 
 

@@ -104,6 +104,36 @@ def test_configurations_without_dense_or_keyword_still_rank(retriever: Retriever
         Retriever(retriever.index, retriever.embedder, None, CONFIGS["default"])
 
 
+def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25(retriever: Retriever) -> None:
+    question = "PSM会收到PO吗"
+    dense = Retriever(retriever.index, retriever.embedder, None, CONFIGS["dense"]).rank(question)
+    keyword = Retriever(retriever.index, retriever.embedder, None, CONFIGS["bm25"]).rank(question)
+    hybrid = Retriever(retriever.index, retriever.embedder, None, CONFIGS["hybrid"]).rank(question)
+    vector = retriever.embedder.embed_queries([question])[0]
+    rows = retriever.index.rows.passage
+    for passage, score in zip(dense.passages, dense.scores, strict=True):  # dense: best cosine of its vectors
+        assert score == pytest.approx(float((retriever.index.vectors[rows == passage] @ vector).max()), abs=1e-5)
+    best_bm25 = keyword.scores[0]
+    weight = CONFIGS["hybrid"].keyword_weight
+    for passage, score in zip(hybrid.passages, hybrid.scores, strict=True):
+        bm25 = dict(zip(keyword.passages, keyword.scores, strict=True)).get(passage, 0.0)
+        cosine = dict(zip(dense.passages, dense.scores, strict=True)).get(passage)
+        if cosine is not None:
+            assert score == pytest.approx(cosine + weight * bm25 / best_bm25, abs=1e-5)
+    assert hybrid.scores == sorted(hybrid.scores, reverse=True)
+
+
+def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None:
+    # "1" is a substring of "10个工作日" but not one of its tokens: a hostile "1=1" covers nothing.
+    signals = retriever._signals("' OR 1=1 --")
+    passages = retriever.index.passages
+    top = next(i for i, p in enumerate(passages) if p.title == "机会点/PO验证时效?")
+    assert "1" in passages[top].matching_text
+    features = retriever._features("' OR 1=1 --", signals, signals.vector, signals.hits, top)
+    assert features[FEATURES.index("keyword_coverage")] == 0.0
+    assert not retriever.ask("' OR 1=1 --").answered
+
+
 def test_choose_threshold_reaches_precision() -> None:
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
     correct = np.array([1, 1, 0, 1, 0, 0])
