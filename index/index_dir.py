@@ -2,6 +2,7 @@
 
     <root>/CURRENT                 name of the active build (replaced with os.replace)
     <root>/builds/<id>/manifest.json, passages.jsonl, vectors.npy, rows.json, keyword/
+                                   [vectors.hnsw: FAISS HNSW graph, above 20,000 vectors]
 
 A build is written under a temporary name and renamed into place before `CURRENT` moves, so a
 crash at any point leaves the previous build serving. Nothing is ever unpickled.
@@ -16,10 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from index.keyword_index import KeywordIndex
-from index.vector_store import VectorStore
+from index.vector_store import GRAPH_FILE, VectorStore, build_graph, needs_graph, read_graph, write_graph
 from ingest.passage import Passage
 
 FORMAT_VERSION = 1
@@ -59,14 +61,14 @@ class IndexDir:
     """An opened, fully loaded build: passages, vectors and keyword index, read-only."""
 
     def __init__(self, path: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
-                 rows: VectorRows, keyword: KeywordIndex) -> None:
+                 rows: VectorRows, keyword: KeywordIndex, graph: faiss.IndexHNSWFlat | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.passages = passages
         self.vectors = vectors
         self.rows = rows
         self.keyword = keyword
-        self.store = VectorStore(vectors, rows.passage, rows.field)
+        self.store = VectorStore(vectors, rows.passage, rows.field, graph)
         self.by_id = {passage.id: i for i, passage in enumerate(passages)}
 
     @classmethod
@@ -98,10 +100,12 @@ class IndexDir:
                 list(raw_rows["text_key"]),
             )
             keyword = KeywordIndex.load(build / "keyword", len(passages))
+            graph_file = build / GRAPH_FILE
+            graph = read_graph(graph_file, len(vectors), manifest.dim) if graph_file.exists() else None
         except (OSError, ValueError, TypeError, KeyError) as err:
             raise IndexLoadError(f"index at {build} is corrupted: {err}") from err
         _check(build, manifest, passages, vectors, rows, embedder, dim)
-        return cls(build, manifest, passages, vectors, rows, keyword)
+        return cls(build, manifest, passages, vectors, rows, keyword, graph)
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with that id, if present."""
@@ -157,6 +161,8 @@ def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Pa
         "passage": rows.passage.tolist(), "field": rows.field.tolist(), "text_key": rows.text_key,
     }
     (tmp / "rows.json").write_text(json.dumps(rows_json), "utf-8")
+    if needs_graph(len(vectors)):
+        write_graph(build_graph(vectors), tmp / GRAPH_FILE)
     (tmp / "keyword").mkdir()
     keyword.save(tmp / "keyword")
     # The manifest goes last: a build folder without one is never loaded.
