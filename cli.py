@@ -148,8 +148,14 @@ def serve(
 
     _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
     _load(lambda: load_abstention(settings))
+    worker_count = workers or settings.workers
+    # Each worker's embedder would otherwise start one thread per core: 2 workers × 2 threads on
+    # 2 cores cost 30-50% of the throughput in `faq bench` (see docs/benchmarks.md). Workers are
+    # fresh processes, so they read this before their OpenMP runtime loads.
+    if worker_count > 1 and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // worker_count))
     uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers or settings.workers, log_level="info")
+                port=port or settings.port, workers=worker_count, log_level="info")
 
 
 def _load(loader: Callable[[], T]) -> T:

@@ -1,0 +1,40 @@
+"""`faq serve` hands each worker process its share of the cores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch, corpus_index: Path) -> dict[str, Any]:
+    """What `uvicorn.run` was called with, and OMP_NUM_THREADS at that moment (nothing is served)."""
+    seen: dict[str, Any] = {}
+
+    def run(*_args: Any, **kwargs: Any) -> None:
+        seen.update(workers=kwargs["workers"], omp=os.environ.get("OMP_NUM_THREADS"))
+
+    monkeypatch.setattr("uvicorn.run", run)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    monkeypatch.setenv("FAQ_INDEX_DIR", str(corpus_index))  # `serve --index` sets it: restored after the test
+    monkeypatch.setenv("OMP_NUM_THREADS", "restored after the test")
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    return seen
+
+
+@pytest.mark.parametrize(("workers", "preset", "expected"), [("2", None, "2"), ("4", None, "1"), ("1", None, None),
+                                                             ("2", "3", "3")])
+def test_serve_splits_the_cores_between_workers(started: dict[str, Any], corpus_index: Path,
+                                                monkeypatch: pytest.MonkeyPatch, workers: str, preset: str | None,
+                                                expected: str | None) -> None:
+    if preset is not None:
+        monkeypatch.setenv("OMP_NUM_THREADS", preset)  # an operator's own setting wins
+    result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index), "--workers", workers])
+    assert result.exit_code == 0, result.output
+    assert started == {"workers": int(workers), "omp": expected}
