@@ -615,8 +615,8 @@ def _ready_workers(log_path: Path) -> int:
 @contextlib.contextmanager
 def run_server(index_dir: Path, workers: int, log_path: Path, timeout: float = 900.0,
                extra_env: dict[str, str] | None = None) -> Iterator[ServerRun]:
-    """Start `uvicorn service.app:create_app --factory` on 127.0.0.1 (as `faq serve` does) and wait until
-    every worker has finished start-up and /readyz answers 200; stop it afterwards."""
+    """Start `faq serve` on 127.0.0.1 and wait until every worker has finished start-up and /readyz
+    answers 200; stop it afterwards."""
     import httpx
 
     port = free_port()
@@ -624,8 +624,8 @@ def run_server(index_dir: Path, workers: int, log_path: Path, timeout: float = 9
            "FAQ_HOST": "127.0.0.1", "FAQ_PORT": str(port), "FAQ_WORKERS": str(workers),
            "FAQ_FEEDBACK_LOG": str(log_path.with_suffix(".feedback.jsonl")), **(extra_env or {})}
     env.pop("FAQ_METRICS_DIR", None)
-    cmd = [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "info"]
+    cmd = [sys.executable, str(PROJECT_ROOT / "cli.py"), "serve", "--index", str(index_dir), "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         started = time.perf_counter()
