@@ -11,10 +11,9 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from index.build import TqdmProgressBar
 from index.embedders import make_embedder
-from index.index_dir import IndexLoadError
-from index.pipeline import NothingToIndexError, run_ingest
+from index.index_dir import IndexDir, IndexLoadError, current_build
+from ingest.registry import NothingToIndexError
 from service.core.config import Settings
 
 T = TypeVar("T")
@@ -44,6 +43,10 @@ def ingest(
     embedder: EmbedderOption = None,
 ) -> None:
     """Parse pages and (re)build the index; unchanged passages are not embedded again."""
+    # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.
+    from index.build import TqdmProgressBar
+    from index.pipeline import run_ingest
+
     settings = _settings(index, embedder)
     sources = paths or [settings.corpus_dir]
     try:
@@ -143,10 +146,15 @@ def serve(
     settings = _settings(index)
     if index is not None:
         os.environ["FAQ_INDEX_DIR"] = str(index)
-    # Build once here so that several workers do not race to build the same index.
     from service.loading import ensure_index, load_abstention
 
-    _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+    if current_build(settings.index_dir) is None:
+        # Built once here, so that several workers do not race to build the same index.
+        _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+    else:
+        # Refuse a broken index with a clear message before any worker starts, without loading the
+        # model: a single worker runs in this process, which would otherwise hold it twice.
+        _load(lambda: IndexDir.open(settings.index_dir, embedder=settings.embedder))
     _load(lambda: load_abstention(settings))
     worker_count = workers or settings.workers
     # Each worker's embedder would otherwise start one thread per core: 2 workers × 2 threads on

@@ -13,7 +13,6 @@ from rich.console import Console
 from tqdm import tqdm
 
 from eval.questions import Question, QuestionSetError
-from eval.runner import DEFAULT_CACHE, EvalSetupError, run_eval
 from index.build import TqdmProgressBar
 from service.core.config import PROJECT_ROOT, Settings
 
@@ -36,16 +35,19 @@ def eval_command(
         "--embedder", help="Embedders of the dense configurations, repeatable (default: the service's + use)")] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder (default: var/eval/<questions stem>/)")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Ask at most N questions (fixed random sample)")] = None,
-    index_cache: Annotated[Path, typer.Option(help="Where corpus indexes are cached")] = DEFAULT_CACHE,
+    index_cache: Annotated[Path | None, typer.Option(
+        help="Where corpus indexes are cached (default: var/eval-cache/)")] = None,
 ) -> None:
     """Run retrieval configurations side by side on a question set; write results.json, report.md, plots."""
     from eval.report import print_summary, write_reports
+    from eval.runner import DEFAULT_CACHE, EvalSetupError, run_eval
 
     settings = Settings()
     command = shlex.join(["faq", *sys.argv[1:]])
     try:
-        run = run_eval(questions, corpus or [settings.corpus_dir], config, embedder, limit, index_cache,
-                       command=command, settings=settings, build_progress=TqdmProgressBar, progress=_question_progress,
+        run = run_eval(questions, corpus or [settings.corpus_dir], config, embedder, limit,
+                       index_cache or DEFAULT_CACHE, command=command, settings=settings,
+                       build_progress=TqdmProgressBar, progress=_question_progress,
                        log=lambda message: err_console.print(f"[dim]{message}[/dim]"))
     except (EvalSetupError, QuestionSetError) as err:
         err_console.print(f"[red]error:[/red] {err}")

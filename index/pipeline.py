@@ -12,15 +12,7 @@ from index.build import BuildReport, ProgressFactory
 from index.components import IndexBuilder
 from index.embedders import Embedder
 from ingest.components import PassageParser
-from ingest.registry import ParseResult
-
-
-class NothingToIndexError(RuntimeError):
-    """Every input file was skipped or empty; the existing index was left untouched."""
-
-    def __init__(self, parsed: ParseResult) -> None:
-        super().__init__("no usable passages found; the existing index is unchanged")
-        self.parsed = parsed
+from ingest.registry import NothingToIndexError, ParseResult
 
 
 @dataclass(frozen=True, slots=True)

