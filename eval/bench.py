@@ -775,13 +775,18 @@ THREAD_VARIANTS: list[dict[str, str]] = [
     {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "300000"},  # libgomp's own default
     {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
 ]
-COMPANY = ("alone", "with company")  # with company: a second process embeds the same questions at the same time
+COMPANY = ("alone", "with company")  # with company: a second process embeds without pause meanwhile
 _THREAD_PROBE = """
 import json, sys, time
 from index.embedders import make_embedder
 embedder = make_embedder(sys.argv[1])
-questions = json.loads(sys.stdin.read())
+questions = json.loads(sys.stdin.readline())
 embedder.embed_queries(["预热 warm up"])
+if sys.argv[2] == "company":  # embed until stopped
+    print("ready", flush=True)
+    while True:
+        for q in questions:
+            embedder.embed_queries([q])
 ms = []
 for q in questions:
     started = time.perf_counter()
@@ -795,31 +800,47 @@ def _variant_name(env: dict[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in env.items()) or "(default)"
 
 
-def _probe(embedder_name: str, asked: str, env: dict[str, str], processes: int) -> list[float]:
-    """Query-embedding times of `processes` probe processes started together."""
+def _probe(embedder_name: str, asked: str, env: dict[str, str], company: bool) -> list[float]:
+    """Query-embedding times in a fresh process, alone or while a second process embeds without pause."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_"))}
-    running = [subprocess.Popen([sys.executable, "-c", _THREAD_PROBE, embedder_name], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
-                                env={**base, **env}) for _ in range(processes)]
-    ms: list[float] = []
-    for process in running:
-        out, err = process.communicate(asked, timeout=1800)
-        if process.returncode != 0:
-            raise RuntimeError(f"embedding probe failed ({_variant_name(env)}): {err.strip()[-500:]}")
-        ms += json.loads(out.strip().splitlines()[-1])
-    return ms
+
+    def start(mode: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen([sys.executable, "-c", _THREAD_PROBE, embedder_name, mode], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=PROJECT_ROOT,
+                                   env={**base, **env})
+        assert process.stdin is not None
+        process.stdin.write(asked + "\n")
+        process.stdin.flush()
+        return process
+
+    other = start("company") if company else None
+    try:
+        if other is not None:
+            assert other.stdout is not None
+            if other.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"embedding probe failed to start ({_variant_name(env)})")
+        measured = start("measure")
+        out, _ = measured.communicate(timeout=1800)
+        if measured.returncode != 0:
+            raise RuntimeError(f"embedding probe failed ({_variant_name(env)}), exit {measured.returncode}")
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        if other is not None:
+            other.kill()
+            other.communicate()
 
 
 def bench_threads(embedder_name: str, questions: Sequence[str], n: int,
                   variants: Sequence[dict[str, str]] = THREAD_VARIANTS) -> dict[str, Any]:
-    """Raw query embedding in fresh processes under several OpenMP settings, alone and beside a second
-    process doing the same, rounds mirrored (ABC CBA)."""
+    """Raw query embedding in fresh processes under several OpenMP settings, alone and while a second
+    process embeds, rounds mirrored (ABC CBA)."""
     asked = json.dumps(_cycle(questions, n), ensure_ascii=False)
     samples: dict[str, list[float]] = {f"{_variant_name(v)} ({c})": [] for v in variants for c in COMPANY}
     for order in (list(variants), list(reversed(variants))):
         for env in order:
-            for processes, company in enumerate(COMPANY, start=1):
-                samples[f"{_variant_name(env)} ({company})"] += _probe(embedder_name, asked, env, processes)
+            for company in COMPANY:
+                samples[f"{_variant_name(env)} ({company})"] += _probe(embedder_name, asked, env,
+                                                                         company != "alone")
     return {name: summarize(values) for name, values in samples.items()}
 
 
@@ -1091,7 +1112,7 @@ def to_markdown(report: dict[str, Any]) -> str:
                   f"{ingest['raw_seconds']} | {ingest['pipeline_seconds']} | {ingest['pipeline_embed_seconds']} |"]
     if report.get("threads"):
         lines += ["", "## Raw query embedding by OpenMP setting", "",
-                  "Fresh processes, alone or two at once (both embedding the questions), rounds mirrored.", "",
+                  "Fresh processes, alone or while a second process embeds without pause, rounds mirrored.", "",
                   f"Load average during: {report.get('threads_loadavg_during')}.", "",
                   "| setting | p50 ms | p95 ms | p99 ms | n |", "|---|---|---|---|---|"]
         for name, st in report["threads"].items():
