@@ -163,7 +163,8 @@ def serve(
     if worker_count > 1 and "OMP_NUM_THREADS" not in os.environ:
         os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // worker_count))
     uvicorn.run("service.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=worker_count, log_level="info")
+                port=port or settings.port, workers=worker_count, log_level="info",
+                timeout_keep_alive=settings.keep_alive_seconds)
 
 
 def _load(loader: Callable[[], T]) -> T:

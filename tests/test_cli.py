@@ -20,7 +20,8 @@ def started(monkeypatch: pytest.MonkeyPatch, corpus_index: Path) -> dict[str, An
     seen: dict[str, Any] = {}
 
     def run(*_args: Any, **kwargs: Any) -> None:
-        seen.update(workers=kwargs["workers"], omp=os.environ.get("OMP_NUM_THREADS"))
+        seen.update(workers=kwargs["workers"], omp=os.environ.get("OMP_NUM_THREADS"),
+                    keep_alive=kwargs["timeout_keep_alive"])
 
     monkeypatch.setattr("uvicorn.run", run)
     monkeypatch.setattr("os.cpu_count", lambda: 4)
@@ -39,7 +40,7 @@ def test_serve_splits_the_cores_between_workers(started: dict[str, Any], corpus_
         monkeypatch.setenv("OMP_NUM_THREADS", preset)  # an operator's own setting wins
     result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index), "--workers", workers])
     assert result.exit_code == 0, result.output
-    assert started == {"workers": int(workers), "omp": expected}
+    assert started == {"workers": int(workers), "omp": expected, "keep_alive": 75}
 
 
 def test_serve_with_a_built_index_does_not_load_the_model(started: dict[str, Any], corpus_index: Path,
@@ -60,3 +61,12 @@ def test_the_command_line_loads_haystack_only_to_ingest() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).parents[1])
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_serve_keeps_idle_connections_as_configured(started: dict[str, Any], corpus_index: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's own default (5 s) equals httpx's idle expiry: the server closed connections the client was reusing."""
+    monkeypatch.setenv("FAQ_KEEP_ALIVE_SECONDS", "120")
+    result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index)])
+    assert result.exit_code == 0, result.output
+    assert started["keep_alive"] == 120

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(1, ge=1, le=16)
+    keep_alive_seconds: int = Field(
+        75, ge=1, description="How long an idle keep-alive connection stays open; longer than clients' and "
+                              "proxies' own idle limits (httpx 5 s, nginx 75 s), so the client always closes first",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to embed the widget")
     admin_token: SecretStr | None = Field(None, description="Required by /admin/*; unset disables them")
     index_check_seconds: float = Field(
