@@ -11,6 +11,7 @@ serve: $(STAMP)  ## set up, build the index of the shipped corpus if missing, se
 
 test: $(STAMP) browser  ## the full test suite (what CI runs)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 setup: $(STAMP)
@@ -31,3 +32,4 @@ browser:  ## Debian's chromium for the browser tests (skipped by the tests when 
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports

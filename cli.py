@@ -12,7 +12,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from index.embedders import make_embedder
-from index.index_dir import IndexDir, IndexLoadError, current_build
+from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from ingest.registry import NothingToIndexError
 from service.core.config import Settings
 
@@ -80,7 +80,7 @@ def search(
     index: IndexOption = None,
 ) -> None:
     """Keyword search the index and print highlighted results."""
-    from service.loading import load_retriever
+    from retrieval.loading import load_retriever
 
     retriever = _load(lambda: load_retriever(_settings(index), config="hybrid"))
     page = retriever.search(query, topic=topic, limit=limit, offset=offset)
@@ -96,7 +96,7 @@ def search(
 @app.command()
 def ask(question: str, index: IndexOption = None, embedder: EmbedderOption = None) -> None:
     """Ask a question and print the cited answer, or the refusal with suggestions."""
-    from service.loading import load_retriever
+    from retrieval.loading import load_retriever
 
     retriever = _load(lambda: load_retriever(_settings(index, embedder)))
     result = retriever.ask(question)
@@ -117,9 +117,9 @@ def calibrate(
     output: Annotated[Path | None, typer.Option(help="Where to write (default: shipped file)")] = None,
 ) -> None:
     """Fit the answer/abstain model on a question set and choose its threshold for precision."""
-    from eval.questions import load_questions
-    from service.calibration import calibrate as fit_calibration
-    from service.loading import calibration_path, load_retriever
+    from retrieval.abstention.calibration import calibrate as fit_calibration
+    from retrieval.loading import calibration_path, load_retriever
+    from retrieval.questions import load_questions
 
     settings = _settings(index, embedder)
     retriever = _load(lambda: load_retriever(settings, config="hybrid"))
@@ -146,7 +146,7 @@ def serve(
     settings = _settings(index)
     if index is not None:
         os.environ["FAQ_INDEX_DIR"] = str(index)
-    from service.loading import ensure_index, load_abstention
+    from retrieval.loading import ensure_index, load_abstention
 
     if current_build(settings.index_dir) is None:
         # Built once here, so that several workers do not race to build the same index.
@@ -154,7 +154,7 @@ def serve(
     else:
         # Refuse a broken index with a clear message before any worker starts, without loading the
         # model: a single worker runs in this process, which would otherwise hold it twice.
-        _load(lambda: IndexDir.open(settings.index_dir, embedder=settings.embedder))
+        _load(lambda: LoadedBuild.open(settings.index_dir, embedder=settings.embedder))
     _load(lambda: load_abstention(settings))
     worker_count = workers or settings.workers
     # Each worker's embedder would otherwise start one thread per core: 2 workers × 2 threads on
@@ -168,7 +168,7 @@ def serve(
 
 
 def _load(loader: Callable[[], T]) -> T:
-    from service.loading import CalibrationMissingError
+    from retrieval.loading import CalibrationMissingError
 
     try:
         return loader()

@@ -43,8 +43,8 @@ from index.build import EMBED_BATCH, build_index, corpus_hash, row_specs
 from index.embedders import Embedder
 from index.index_dir import (
     FORMAT_VERSION,
-    IndexDir,
     IndexLoadError,
+    LoadedBuild,
     Manifest,
     VectorRows,
     current_build,
@@ -54,7 +54,7 @@ from index.index_dir import (
 from index.keyword_index import KeywordIndex
 from ingest.passage import Passage
 from ingest.registry import parse_paths
-from service.core.config import PROJECT_ROOT
+from retrieval.settings import PROJECT_ROOT
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 TENCENT_FAQ = SHARED_DATA / "tencent-intl-faq.jsonl"
@@ -101,7 +101,7 @@ def _known_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
         build = current_build(root)
         if build is None:
             return {}
-        index = IndexDir.load_build(build, embedder=embedder.name, dim=embedder.dim)
+        index = LoadedBuild.load_build(build, embedder=embedder.name, dim=embedder.dim)
     except (IndexLoadError, OSError):
         return {}
     return dict(zip(index.rows.text_key, index.vectors, strict=True))
@@ -209,7 +209,7 @@ def build_synthetic_index(base_root: Path, cache: Path, embedder: Embedder, tota
                           sigma: float = NOISE_SIGMA, seed: int = 0, log: Log = _quiet) -> Path:
     """~`total` passages: the real `base_root` index plus varied copies whose vectors are the original's
     plus N(0, σ²) noise, re-normalised; written as a real build (FAISS vectors, BM25 over the varied texts)."""
-    base = IndexDir.open(base_root, embedder=embedder.name, dim=embedder.dim)
+    base = LoadedBuild.open(base_root, embedder=embedder.name, dim=embedder.dim)
     recipe = f"v{SYNTHETIC_VERSION}:{base.manifest.corpus_hash}:{total}:{sigma}:{seed}"
     key = hashlib.sha256(recipe.encode()).hexdigest()[:32]
     root = cache / "indexes" / f"{total // 1000}k-{key[:16]}-{_safe(embedder.name)}"
@@ -501,16 +501,19 @@ def profile_ask(retriever: Any, questions: Sequence[str], n: int) -> dict[str, d
     """p50 (ms) per step of the real `Retriever.ask` / `Retriever.search` calls, timed by wrapping the steps
     they call (tokenizer, BM25, embedder, FAISS, features, abstention, result, highlighting) in place;
     "the rest" is the call's total minus the timed steps (fusion, top-k, bookkeeping)."""
-    import service.retriever as retriever_module
-    from service.api.schemas import AskOut, SearchOut
+    import dataclasses
+
+    import retrieval.fusion as fusion_module
+    import retrieval.keyword_search as search_module
+    import retrieval.retriever as retriever_module
 
     probe = _Probe()
-    probe.wrap(retriever_module, "tokenize", "tokenize (jieba)", module=True)
-    probe.wrap(retriever_module, "highlight", "highlight snippets", module=True)
+    probe.wrap(fusion_module, "tokenize", "tokenize (jieba)", module=True)
+    probe.wrap(search_module, "highlight", "highlight snippets", module=True)
     probe.wrap(retriever.index.keyword, "scores", "bm25 scores")
     probe.wrap(retriever.index.store, "search", "faiss search")
     probe.wrap(retriever, "_features", "abstention features")
-    probe.wrap(retriever, "_result", "build result")
+    probe.wrap(retriever_module, "answer", "build result", module=True)
     if retriever.abstention is not None:
         probe.wrap(retriever.abstention, "confidence", "abstention model")
     embedder = retriever.embedder
@@ -529,22 +532,13 @@ def profile_ask(retriever: Any, questions: Sequence[str], n: int) -> dict[str, d
             probe.spent = {}
             total, result = _timed(lambda q=q: retriever.ask(q))
             record(ask_steps, total)
-            ms, _ = _timed(lambda r=result: AskOut.model_validate({
-                "answered": r.answered, "answer": r.answer, "confidence": r.confidence,
-                "citations": [{"passage_id": c.passage_id, "title": c.title, "topic": c.topic,
-                               "url": c.url or "/", "score": c.score} for c in r.citations],
-                "suggestions": [{"passage_id": s.passage_id, "title": s.title} for s in r.suggestions],
-            }).model_dump_json())
+            ms, _ = _timed(lambda r=result: json.dumps(dataclasses.asdict(r), ensure_ascii=False))
             ask_steps.setdefault("response model + JSON (outside the call)", []).append(ms)
 
             probe.spent = {}
             total, page = _timed(lambda q=q: retriever.search(q))
             record(search_steps, total)
-            ms, _ = _timed(lambda page=page: SearchOut.model_validate({
-                "total": page.total,
-                "results": [{"passage_id": h.passage_id, "title": h.title, "topic": h.topic, "url": h.url or "/",
-                             "snippet": h.snippet, "score": h.score} for h in page.results],
-            }).model_dump_json())
+            ms, _ = _timed(lambda page=page: json.dumps(dataclasses.asdict(page), ensure_ascii=False))
             search_steps.setdefault("response model + JSON (outside the call)", []).append(ms)
     finally:
         retriever.embedder = embedder
@@ -872,8 +866,8 @@ class BenchConfig:
 def run_bench(config: BenchConfig, log: Log = _quiet) -> dict[str, Any]:
     """Measure every figure for every size; returns the report (also written by `write_report`)."""
     from index.embedders import make_embedder
-    from service.core.config import Settings
-    from service.loading import load_retriever
+    from retrieval.loading import load_retriever
+    from retrieval.settings import RetrievalSettings
 
     questions = load_questions(config.questions)
     embedder = make_embedder(config.embedder)
@@ -893,7 +887,7 @@ def run_bench(config: BenchConfig, log: Log = _quiet) -> dict[str, Any]:
             begin = time.monotonic()
             entry: dict[str, Any] = {"index_dir": str(root), "loadavg_at_start": loadavg()}
             log(f"[{size}] in-process latency")
-            retriever = load_retriever(Settings(index_dir=root, embedder=embedder.name), embedder=embedder)
+            retriever = load_retriever(RetrievalSettings(index_dir=root, embedder=embedder.name), embedder=embedder)
             entry["passages"] = len(retriever.index.passages)
             entry["vectors"] = int(retriever.index.vectors.shape[0])
             entry["synthetic"] = size == "60k"
@@ -1092,7 +1086,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"Machine: {m['nproc']} cores ({m['cpu_model']}), {m['ram_gb']} GiB RAM, Python {m['python']}, "
         f"OMP_NUM_THREADS={m['omp_num_threads']}. Load average at start {report['loadavg_start']}, "
         f"at end {report['loadavg_end']}.", "",
-        f"Embedder: {report['embedder']}. Settings: {json.dumps(report['settings'], ensure_ascii=False)}", "",
+        f"Embedder: {report['embedder']}. RetrievalSettings: {json.dumps(report['settings'], ensure_ascii=False)}", "",
         "| figure | unit | " + " | ".join(sizes) + " |",
         "|---|---|" + "---|" * len(sizes),
     ]

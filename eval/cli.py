@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from tqdm import tqdm
 
-from eval.questions import Question, QuestionSetError
 from index.build import TqdmProgressBar
-from service.core.config import PROJECT_ROOT, Settings
+from retrieval.questions import Question, QuestionSetError
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 
 # Piped output gets a width that fits the summary table rather than rich's 80 columns.
 console = Console() if Console().is_terminal else Console(width=160)
@@ -42,7 +42,7 @@ def eval_command(
     from eval.report import print_summary, write_reports
     from eval.runner import DEFAULT_CACHE, EvalSetupError, run_eval
 
-    settings = Settings()
+    settings = RetrievalSettings()
     command = shlex.join(["faq", *sys.argv[1:]])
     try:
         run = run_eval(questions, corpus or [settings.corpus_dir], config, embedder, limit,

@@ -1,6 +1,6 @@
 """Evaluation metrics over per-question outcomes: ranking (Haystack's evaluators), abstention, latency.
 
-Relevance is binary: a passage is relevant when `eval.questions.is_match` says so. Ranking metrics
+Relevance is binary: a passage is relevant when `retrieval.questions.is_match` says so. Ranking metrics
 are averaged over answerable questions only; abstention metrics count every question.
 """
 

@@ -253,7 +253,7 @@ def markdown(run: EvalRun, plots: dict[str, bool]) -> str:
     lines += [
         "## Definitions",
         "",
-        "- A passage is right when `eval.questions.is_match` accepts it for the question's `expected` strings.",
+        "- A passage is right when `retrieval.questions.is_match` accepts it for the question's `expected` strings.",
         "- R@k, MRR@10, nDCG@10 (binary relevance): over answerable questions, on the ranked passages "
         "(Haystack's document evaluators).",
         "- abst. P: of the questions answered, the share answered with a right passage; abst. R: of the "

@@ -1,9 +1,8 @@
 """Run retrieval configurations side by side over any corpus `faq ingest` reads and a question set.
 
-Each configuration is a `service.retriever.RetrievalConfig` over an index built with one embedder.
-The abstaining configuration (`default`) is measured through `Retriever.ask`, the code the API
-serves; the others through `Retriever.rank`, answering with their top passage whenever they have
-one, with a follow-up's previous question prepended to it.
+Each configuration is a `retrieval.retriever.RetrievalConfig` over an index built with one embedder.
+Every configuration is measured through `Retriever.ask`, the code the API serves, history
+included; the configurations that do not abstain answer with their top passage whenever they have one.
 """
 
 from __future__ import annotations
@@ -19,19 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import K, MetricValue, Outcome, by_kind, recall_curve, summarize
-from eval.questions import Question, is_match, load_questions
 from index.build import ProgressFactory, corpus_hash
 from index.embedders import Embedder, make_embedder
-from index.index_dir import IndexDir, current_build
+from index.index_dir import LoadedBuild, current_build
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
-from service.abstention import AbstentionModel
-from service.core.config import PROJECT_ROOT, Settings
-from service.loading import load_abstention
-from service.retriever import CONFIGS, RetrievalConfig, Retriever
+from retrieval.abstention.model import AbstentionModel
+from retrieval.loading import load_abstention
+from retrieval.questions import Question, is_match, load_questions
+from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 
 DEFAULT_CACHE = PROJECT_ROOT / "var" / "eval-cache"
 # Embedders whose dense-only configuration runs by default besides the service's own.
@@ -95,7 +94,7 @@ def corpus_key(paths: Sequence[Path]) -> str:
 
 
 def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
-                 progress: ProgressFactory | None = None) -> IndexDir:
+                 progress: ProgressFactory | None = None) -> LoadedBuild:
     """The index of `paths` for `embedder` under `cache_dir`, built or brought up to date when needed.
 
     Folders are keyed by corpus content and embedder; a build is reused only when its passages are
@@ -109,7 +108,7 @@ def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
         fresh = manifest.get("corpus_hash") == corpus_hash(parse_paths(paths).passages)
     if not fresh:
         run_ingest(list(paths), root, embedder, embed_progress=progress)
-    return IndexDir.open(root, embedder=embedder.name, dim=embedder.dim)
+    return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 
 
 class RelevanceJudge:
@@ -188,7 +187,7 @@ class _Resources:
         self.corpus, self.cache_dir = corpus, cache_dir
         self.embedder_factory, self.abstention_loader, self.progress = embedder_factory, abstention_loader, progress
         self._embedders: dict[str, Embedder | str] = {}
-        self._indexes: dict[str, IndexDir | str] = {}
+        self._indexes: dict[str, LoadedBuild | str] = {}
 
     def embedder(self, name: str) -> Embedder:
         """The embedder, or `RuntimeError` with the reason it is unavailable."""
@@ -199,7 +198,7 @@ class _Resources:
                 self._embedders[name] = f"embedder {name!r} unavailable: {type(err).__name__}: {err}"
         return _value(self._embedders[name])
 
-    def index(self, name: str) -> IndexDir:
+    def index(self, name: str) -> LoadedBuild:
         """The corpus index for the embedder, or `RuntimeError` with the reason there is none."""
         embedder = self.embedder(name)
         if name not in self._indexes:
@@ -231,14 +230,10 @@ def _value(item: Any) -> Any:
 
 
 def _ask(retriever: Retriever, question: Question) -> tuple[list[str], bool, float | None]:
-    """Ranked passage ids, whether it answered, and its confidence (None without abstention)."""
-    if retriever.config.abstain:
-        result = retriever.ask(question.question, list(question.history))
-        return result.ranked_ids, result.answered, result.confidence
-    text = f"{question.history[-1][0]} {question.question}" if question.history else question.question
-    ranking = retriever.rank(text)
-    ids = [retriever.index.passages[row].id for row in ranking.passages]
-    return ids, bool(ids), None
+    """Ranked passage ids, whether it answered, and its confidence (None without abstention), through
+    `Retriever.ask` as the service asks it, history included."""
+    result = retriever.ask(question.question, list(question.history))
+    return result.ranked_ids, result.answered, result.confidence if retriever.config.abstain else None
 
 
 def run_config(retriever: Retriever, plan: ConfigPlan, questions: Sequence[Question], judge: RelevanceJudge,
@@ -274,7 +269,7 @@ def run_eval(
     limit: int | None = None,
     cache_dir: Path = DEFAULT_CACHE,
     command: str = "",
-    settings: Settings | None = None,
+    settings: RetrievalSettings | None = None,
     embedder_factory: EmbedderFactory = make_embedder,
     abstention_loader: AbstentionLoader | None = None,
     build_progress: ProgressFactory | None = None,
@@ -282,7 +277,7 @@ def run_eval(
     log: Callable[[str], None] = lambda _: None,
 ) -> EvalRun:
     """Evaluate each configuration on the questions; unavailable ones are reported with the reason."""
-    settings = settings or Settings()
+    settings = settings or RetrievalSettings()
     plans = plan_configs(configs, embedders, settings.embedder)
     all_questions = load_questions(questions_file)
     questions = sample_questions(all_questions, limit)

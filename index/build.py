@@ -16,8 +16,8 @@ import numpy as np
 from index.embedders import Embedder
 from index.index_dir import (
     FORMAT_VERSION,
-    IndexDir,
     IndexLoadError,
+    LoadedBuild,
     Manifest,
     VectorRows,
     current_build,
@@ -189,7 +189,7 @@ def _previous_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
         build = current_build(root)
         if build is None:
             return {}
-        previous = IndexDir.load_build(build, embedder=embedder.name, dim=embedder.dim)
+        previous = LoadedBuild.load_build(build, embedder=embedder.name, dim=embedder.dim)
     except IndexLoadError:
         return {}
     return dict(zip(previous.rows.text_key, previous.vectors, strict=True))

@@ -57,7 +57,7 @@ class VectorRows:
     text_key: list[str]
 
 
-class IndexDir:
+class LoadedBuild:
     """An opened, fully loaded build: passages, vectors and keyword index, read-only."""
 
     def __init__(self, path: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
@@ -72,7 +72,7 @@ class IndexDir:
         self.by_id = {passage.id: i for i, passage in enumerate(passages)}
 
     @classmethod
-    def open(cls, root: Path, embedder: str | None = None, dim: int | None = None) -> IndexDir:
+    def open(cls, root: Path, embedder: str | None = None, dim: int | None = None) -> LoadedBuild:
         """Load the current build under `root`, checking it against the expected embedder and dimension."""
         build = current_build(root)
         if build is None:
@@ -80,7 +80,7 @@ class IndexDir:
         return cls.load_build(build, embedder=embedder, dim=dim)
 
     @classmethod
-    def load_build(cls, build: Path, embedder: str | None = None, dim: int | None = None) -> IndexDir:
+    def load_build(cls, build: Path, embedder: str | None = None, dim: int | None = None) -> LoadedBuild:
         """Load one build folder, refusing anything incomplete or inconsistent."""
         missing = [name for name in REQUIRED_FILES if not (build / name).exists()]
         if missing:

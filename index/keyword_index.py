@@ -8,7 +8,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index.tokenizer import tokenize, tokenize_many
+from index.tokenizer import tokenize_many
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -35,11 +35,6 @@ class KeywordIndex:
         if not known or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
-
-    def top(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k passage rows with a positive score, best first, and their scores."""
-        scores = self.scores(tokenize(query))
-        return top_positive(scores, k)
 
     def save(self, folder: Path) -> None:
         """Write the index files into `folder` (numpy arrays and JSON, no pickle)."""

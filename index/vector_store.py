@@ -87,16 +87,13 @@ class VectorStore:
             if graph.ntotal != len(vectors) or graph.d != self.dim:
                 raise ValueError("the graph does not index these vectors")
             graph.hnsw.efSearch = HNSW_EF_SEARCH
+        self.graph = graph  # None: every vector is compared
+        if graph is not None:
             self._index: faiss.Index = graph
         else:
             self._index = faiss.IndexFlatIP(self.dim)
             if len(vectors):
                 self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-
-    @property
-    def exact(self) -> bool:
-        """Whether every vector is compared (no graph)."""
-        return not isinstance(self._index, faiss.IndexHNSWFlat)
 
     @property
     def size(self) -> int:

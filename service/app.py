@@ -16,6 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
 from index.index_dir import IndexLoadError
+from retrieval.loading import CalibrationMissingError, load_retriever
+from retrieval.retriever import Retriever
 from service.api.deps import Services
 from service.api.routes import admin, ask, feedback, health, pages, passages, search, topics
 from service.api.routes.pages import DOCS_ASSETS, STATIC_DIR
@@ -23,10 +25,8 @@ from service.api.schemas import document_limits
 from service.core.config import Settings
 from service.errors import StartupError, StartupErrorMiddleware, install_error_handlers
 from service.feedback import FeedbackLog
-from service.loading import CalibrationMissingError, load_retriever
 from service.metrics import Metrics, MetricsMiddleware
 from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
-from service.retriever import Retriever
 from service.state import RetrieverState
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index.index_dir import IndexLoadError, current_build
-from service.retriever import Retriever
+from retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL_S = 1.0

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 
+from retrieval.retriever import Retriever
 from service.core.config import Settings
 from service.feedback import FeedbackLog
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter, retry_after
-from service.retriever import Retriever
 from service.state import RetrieverState
 
 

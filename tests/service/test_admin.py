@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from index.embedders import Embedder
 from index.index_dir import current_build
 from index.pipeline import run_ingest
-from service.retriever import AskResult
+from retrieval.results import AskResult
 from tests.conftest import CORPUS
 from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, ClientFactory
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from index.embedders import Embedder
-from service.retriever import Retriever
+from retrieval.retriever import Retriever
 from tests.service.conftest import OFF_TOPIC, PO_QUESTION
 
 QUESTIONS = [PO_QUESTION, OFF_TOPIC, "How long does PO verification take?", "伙伴提交PO后如何取消", "PSM 😀"]

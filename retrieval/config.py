@@ -1,0 +1,31 @@
+"""Retrieval configurations: which signals rank and whether the answer/abstain decision is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    """Which signals rank and whether the answer/abstain decision is made.
+
+    A passage's dense score is its best cosine over its vectors (title alone, title with answer);
+    the hybrid score adds `keyword_weight` times its BM25 score divided by the best BM25 score of
+    the question, so keywords reorder passages whose cosines are close without overriding meaning.
+    """
+
+    name: str
+    dense: bool = True
+    keyword: bool = True
+    abstain: bool = True
+    candidates: int = 50
+    keyword_weight: float = 0.02
+    rrf_k: int = 60  # fuses the two readings of a follow-up
+
+
+CONFIGS: dict[str, RetrievalConfig] = {
+    "bm25": RetrievalConfig("bm25", dense=False, abstain=False),
+    "dense": RetrievalConfig("dense", keyword=False, abstain=False),
+    "hybrid": RetrievalConfig("hybrid", abstain=False),
+    "default": RetrievalConfig("default"),
+}

@@ -1,0 +1,62 @@
+"""What retrieval returns: answers with citations, refusals with suggestions, keyword-search pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A cited source passage."""
+
+    passage_id: str
+    title: str
+    topic: str
+    url: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A nearby topic offered when there is no answer."""
+
+    passage_id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskResult:
+    """The answer to a question, or an honest refusal with suggestions.
+
+    `used_history` tells whether the question was read as a follow-up of the conversation, and
+    `read_as` how it was then read.
+    """
+
+    answered: bool
+    answer: str
+    citations: list[Citation]
+    confidence: float
+    suggestions: list[Suggestion]
+    ranked_ids: list[str] = field(default_factory=list)
+    used_history: bool = False
+    read_as: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One keyword-search result with its highlighted snippet."""
+
+    passage_id: str
+    title: str
+    topic: str
+    url: str | None
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of keyword-search results and the total number of matches."""
+
+    total: int
+    results: list[SearchHit]
