@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,18 @@ import faiss
 import numpy as np
 
 from index.keyword_index import KeywordIndex
-from index.vector_store import GRAPH_FILE, VectorStore, build_graph, needs_graph, read_graph, write_graph
+from index.searchable import PassageVectors
+from index.tokenizer import tokenize
+from index.vector_store import (
+    FIELD_BODY,
+    GRAPH_FILE,
+    DenseHits,
+    VectorStore,
+    build_graph,
+    needs_graph,
+    read_graph,
+    write_graph,
+)
 from ingest.passage import Passage
 
 FORMAT_VERSION = 1
@@ -70,6 +82,11 @@ class LoadedBuild:
         self.keyword = keyword
         self.store = VectorStore(vectors, rows.passage, rows.field, graph)
         self.by_id = {passage.id: i for i, passage in enumerate(passages)}
+        self._rows_of: list[list[int]] = [[] for _ in passages]
+        for row, passage in enumerate(rows.passage.tolist()):
+            self._rows_of[passage].append(row)
+        body = rows.field == FIELD_BODY
+        self._centroid = vectors[body].mean(axis=0) if body.any() else None
 
     @classmethod
     def open(cls, root: Path, embedder: str | None = None, dim: int | None = None) -> LoadedBuild:
@@ -107,10 +124,48 @@ class LoadedBuild:
         _check(build, manifest, passages, vectors, rows, embedder, dim)
         return cls(build, manifest, passages, vectors, rows, keyword, graph)
 
+    @property
+    def build_id(self) -> str:
+        """The build's id (the build folder's name, what `CURRENT` names)."""
+        return self.manifest.build_id
+
+    @property
+    def spaces(self) -> tuple[str, ...]:
+        """The vector spaces this build holds: its embedder's."""
+        return (self.manifest.embedder,)
+
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with that id, if present."""
         row = self.by_id.get(passage_id)
         return None if row is None else self.passages[row]
+
+    def tokenize(self, text: str) -> list[str]:
+        """Keyword tokens of `text`, as the keyword index was tokenised."""
+        return tokenize(text)
+
+    def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for already-tokenised query terms."""
+        return self.keyword.scores(tokens)
+
+    def dense_search(self, space: str, query: np.ndarray, k: int) -> DenseHits:
+        """The passages of the top-k vectors, with their best cosine per field."""
+        self._check_space(space)
+        return self.store.search(query, k)
+
+    def passage_vectors(self, space: str, passages: Sequence[int]) -> PassageVectors:
+        """Every vector of these passages."""
+        self._check_space(space)
+        rows = [row for passage in passages for row in self._rows_of[passage]]
+        return PassageVectors(self.rows.passage[rows], self.rows.field[rows], self.vectors[rows])
+
+    def centroid(self, space: str) -> np.ndarray | None:
+        """Mean of the body vectors."""
+        self._check_space(space)
+        return self._centroid
+
+    def _check_space(self, space: str) -> None:
+        if space not in self.spaces:
+            raise KeyError(f"build {self.build_id} holds no vectors of {space!r} (only {', '.join(self.spaces)})")
 
 
 def _check(build: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray, rows: VectorRows,

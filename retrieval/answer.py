@@ -7,7 +7,7 @@ import re
 from ingest.passage import Passage, detect_lang
 from retrieval.results import AskResult, Citation, Suggestion
 
-NO_ANSWER = {
+NO_ANSWER: dict[str, str] = {
     "zh": "抱歉，知识库里没有找到能回答这个问题的内容。可以看看下面这些相关主题，或换个说法再问。",
     "en": "Sorry, the knowledge base has no answer to this question. "
           "The topics below may be related, or try asking in other words.",
@@ -23,9 +23,10 @@ def source_url(passage: Passage) -> str | None:
 
 
 def answer(question: str, ranked: list[Passage], confidence: float, used_history: bool,
-           read_as: str | None = None) -> AskResult:
-    """The top passage's answer, cited, with the next ones as suggestions."""
-    lang = detect_lang(question)
+           read_as: str | None = None, lang: str | None = None) -> AskResult:
+    """The top passage's answer, cited, with the next ones as suggestions; notes in `lang` (default: the
+    question's language)."""
+    lang = lang or detect_lang(question)
     top = ranked[0]
     text = top.answer or top.title
     if top.truncated:
@@ -44,11 +45,12 @@ def answer(question: str, ranked: list[Passage], confidence: float, used_history
 
 
 def refusal(question: str, ranked: list[Passage], confidence: float, used_history: bool,
-            read_as: str | None = None) -> AskResult:
-    """An honest "no answer", with the nearest passages as suggestions."""
+            read_as: str | None = None, lang: str | None = None) -> AskResult:
+    """An honest "no answer" in `lang` (default: the question's language), with the nearest passages as
+    suggestions."""
     return AskResult(
         answered=False,
-        answer=NO_ANSWER[detect_lang(question)],
+        answer=NO_ANSWER[lang or detect_lang(question)],
         citations=[],
         confidence=confidence,
         suggestions=[Suggestion(p.id, p.title) for p in ranked[:SUGGESTIONS]],

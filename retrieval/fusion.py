@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedders import Embedder
-from index.index_dir import LoadedBuild
 from index.keyword_index import top_positive
-from index.tokenizer import tokenize
+from index.searchable import SearchableBuild
 from index.vector_store import DenseHits
 from retrieval.config import RetrievalConfig
 
@@ -31,24 +30,25 @@ class Signals:
 class ScoreFusion:
     """Reads a question through the configured signals and fuses them into one score per passage."""
 
-    def __init__(self, index: LoadedBuild, embedder: Embedder, config: RetrievalConfig) -> None:
+    def __init__(self, index: SearchableBuild, embedder: Embedder, config: RetrievalConfig) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config
+        self.space = embedder.name
 
     def __call__(self, question: str) -> Signals:
         """The signals of `question` and its fused passage scores."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
-        tokens = tokenize(question)
+        tokens = self.index.tokenize(question)
         keyword_order, keyword_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if config.keyword:
-            keyword_order, keyword_scores = top_positive(self.index.keyword.scores(tokens), config.candidates)
+            keyword_order, keyword_scores = top_positive(self.index.keyword_scores(tokens), config.candidates)
         query_vector, hits = None, None
         fused = np.full(len(self.index.passages), -np.inf)
         if config.dense:
             query_vector = self.embedder.embed_queries([question])[0]
-            hits = self.index.store.search(query_vector, config.candidates * 2)
+            hits = self.index.dense_search(self.space, query_vector, config.candidates * 2)
             cosines = hits.best
             # Keyword-only candidates were not among the nearest vectors: they get the lowest cosine seen.
             fused[keyword_order] = float(cosines.min()) if cosines.size else 0.0

@@ -6,9 +6,8 @@ from collections import Counter
 
 import numpy as np
 
-from index.index_dir import LoadedBuild
 from index.keyword_index import top_positive
-from index.tokenizer import tokenize
+from index.searchable import SearchableBuild
 from ingest.normalize import normalize_for_matching
 from retrieval.answer import source_url
 from retrieval.highlight import highlight
@@ -18,7 +17,7 @@ from retrieval.results import SearchHit, SearchPage
 class KeywordSearch:
     """Keyword search over one loaded build."""
 
-    def __init__(self, index: LoadedBuild) -> None:
+    def __init__(self, index: SearchableBuild) -> None:
         self.index = index
         topics = sorted({p.topic for p in index.passages})
         self._topic_id = {topic: i for i, topic in enumerate(topics)}
@@ -26,8 +25,8 @@ class KeywordSearch:
 
     def __call__(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Matches of `query`, best first, optionally within one exact topic, one page of them."""
-        tokens = tokenize(query)
-        scores = self.index.keyword.scores(tokens)
+        tokens = self.index.tokenize(query)
+        scores = self.index.keyword_scores(tokens)
         if topic is not None:
             topic_id = self._topic_id.get(topic)
             if topic_id is None:

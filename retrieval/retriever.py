@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.embedders import Embedder
-from index.index_dir import LoadedBuild
+from index.searchable import SearchableBuild
 from retrieval.abstention.features import DecisionFeatures, FeatureExtractor
 from retrieval.abstention.model import AbstentionModel
 from retrieval.answer import answer, refusal
@@ -32,7 +32,7 @@ class Ranking:
 class Retriever:
     """Answers questions and keyword searches from one loaded index."""
 
-    def __init__(self, index: LoadedBuild, embedder: Embedder, abstention: AbstentionModel | None,
+    def __init__(self, index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
                  config: RetrievalConfig = CONFIGS["default"], top_k: int = 5) -> None:
         if config.abstain and abstention is None:
             raise ValueError(f"configuration {config.name!r} needs an abstention model")
@@ -42,7 +42,7 @@ class Retriever:
         self.config = config
         self.top_k = top_k
         self._fusion = ScoreFusion(index, embedder, config)
-        self._features = FeatureExtractor(index)
+        self._features = FeatureExtractor(index, embedder.name)
         self._search = KeywordSearch(index)
 
     def rank(self, question: str) -> Ranking:
@@ -63,8 +63,10 @@ class Retriever:
         both[both == 0] = -np.inf  # found by neither reading
         return self._decide(joined_question, joined, both)
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> AskResult:
-        """Answer a question, read in the light of the previous one when there is a history."""
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None, lang: str | None = None
+            ) -> AskResult:
+        """Answer a question, read in the light of the previous one when there is a history; the product's
+        own words (refusal, notes) in `lang` ("zh" or "en"; default: the question's language)."""
         if history:
             ranking, used_history = self.rank_follow_up(question, history[-1][0]), True
         else:
@@ -72,8 +74,8 @@ class Retriever:
         ranked = [self.index.passages[i] for i in ranking.passages]
         threshold = self.abstention.threshold if self.abstention and self.config.abstain else 0.0
         if ranked and ranking.confidence >= threshold:
-            return answer(question, ranked, ranking.confidence, used_history)
-        return refusal(question, ranked, ranking.confidence, used_history)
+            return answer(question, ranked, ranking.confidence, used_history, lang=lang)
+        return refusal(question, ranked, ranking.confidence, used_history, lang=lang)
 
     def search(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Keyword search with an optional exact topic filter, paged, with highlighted snippets."""

@@ -31,7 +31,7 @@ ReloadListener = Callable[[Retriever | None, Retriever | None], None]
 
 def serving_build(retriever: Retriever | None) -> str | None:
     """The name of the build folder `retriever` serves (what `CURRENT` holds; also its build id)."""
-    return None if retriever is None else retriever.index.path.name
+    return None if retriever is None else retriever.index.build_id
 
 
 class RetrieverState:

@@ -7,9 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.index_dir import LoadedBuild
-from index.tokenizer import tokenize
-from index.vector_store import FIELD_BODY, FIELD_TITLE
+from index.searchable import SearchableBuild
+from index.vector_store import FIELD_TITLE
 from ingest.passage import detect_lang
 from retrieval.fusion import Signals
 
@@ -37,14 +36,10 @@ FEATURES: tuple[str, ...] = tuple(f.name for f in fields(DecisionFeatures))
 class FeatureExtractor:
     """Computes `DecisionFeatures` for the top passage of one reading of a question."""
 
-    def __init__(self, index: LoadedBuild) -> None:
+    def __init__(self, index: SearchableBuild, space: str) -> None:
         self.index = index
-        rows = index.rows
-        body_rows = rows.field == FIELD_BODY
-        self._centroid = index.vectors[body_rows].mean(axis=0) if body_rows.any() else None
-        self._rows_of: list[list[int]] = [[] for _ in index.passages]
-        for row, passage in enumerate(rows.passage.tolist()):
-            self._rows_of[passage].append(row)
+        self.space = space
+        self._centroid = index.centroid(space)
         self._tokens_of = lru_cache(maxsize=4096)(self._passage_tokens)
 
     def __call__(self, question: str, signals: Signals, top: int) -> DecisionFeatures | None:
@@ -52,9 +47,9 @@ class FeatureExtractor:
         vector, hits = signals.vector, signals.hits
         if vector is None or hits is None:
             return None
-        rows = self._rows_of[top]
-        cosines = self.index.vectors[rows] @ vector
-        title_cosines = [c for r, c in zip(rows, cosines, strict=True) if self.index.rows.field[r] == FIELD_TITLE]
+        own = self.index.passage_vectors(self.space, [top])
+        cosines = own.vectors @ vector
+        title_cosines = cosines[own.field == FIELD_TITLE]
         cos_top = float(cosines.max())
         # The best other passage is among the dense hits: they hold the nearest vectors.
         others = hits.best[hits.passages != top]
@@ -62,7 +57,7 @@ class FeatureExtractor:
         tokens, covered = signals.tokens, self._tokens_of(top)
         return DecisionFeatures(
             cos_top=cos_top,
-            cos_title=float(max(title_cosines)) if title_cosines else 0.0,
+            cos_title=float(title_cosines.max()) if title_cosines.size else 0.0,
             cos_margin=cos_top - float(others.max()) if others.size else cos_top,
             cos_over_mean=cos_top - mean_cos,
             keyword_coverage=sum(1 for t in tokens if t in covered) / len(tokens) if tokens else 0.0,
@@ -72,4 +67,4 @@ class FeatureExtractor:
 
     def _passage_tokens(self, passage: int) -> frozenset[str]:
         """The keyword tokens of a passage (whole tokens: a question's "1" does not match "10")."""
-        return frozenset(tokenize(self.index.passages[passage].matching_text))
+        return frozenset(self.index.tokenize(self.index.passages[passage].matching_text))

@@ -131,7 +131,7 @@ def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None
     passages = retriever.index.passages
     top = next(i for i, p in enumerate(passages) if p.title == "机会点/PO验证时效?")
     assert "1" in passages[top].matching_text
-    features = FeatureExtractor(retriever.index)("' OR 1=1 --", signals, top)
+    features = FeatureExtractor(retriever.index, retriever.embedder.name)("' OR 1=1 --", signals, top)
     assert features is not None and features.keyword_coverage == 0.0
     assert not retriever.ask("' OR 1=1 --").answered
 

