@@ -111,7 +111,8 @@ def _share(numerator: int, denominator: int) -> float | None:
 
 
 def decision_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
-    """Abstention precision and recall, refusal rate on unanswerable questions, answered-correctly rate."""
+    """Answered precision (right answers ÷ answers given), right answers ÷ answerable questions, coverage
+    (answers given ÷ questions), refusal rate on unanswerable questions, handled-right rate."""
     answered = [o for o in outcomes if o.answered]
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
@@ -119,6 +120,7 @@ def decision_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
     return {
         "abstention_precision": _share(right, len(answered)),
         "abstention_recall": _share(right, len(answerable)),
+        "coverage": _share(len(answered), len(outcomes)),
         "refusal_rate": _share(sum(1 for o in unanswerable if not o.answered), len(unanswerable)),
         "answered_correctly": _share(sum(1 for o in outcomes if o.handled_correctly), len(outcomes)),
     }

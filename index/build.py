@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,8 @@ from ingest.passage import Passage
 
 EMBED_BATCH = 16
 ProgressFactory = Callable[[int, str], "ProgressBar"]
+# Told of a complete build before it is published; returns what the manifest records as its calibration.
+Calibrator = Callable[[LoadedBuild], dict[str, Any]]
 
 
 class ProgressBar:
@@ -121,8 +124,13 @@ def build_index(
     root: Path,
     embedder: Embedder,
     progress: ProgressFactory | None = None,
+    calibrate: Calibrator | None = None,
 ) -> BuildReport:
-    """Embed, index and atomically publish `passages` as the current build under `root`."""
+    """Embed, index and atomically publish `passages` as the current build under `root`.
+
+    `calibrate` sees the complete build before it is published, and what it returns is recorded in
+    the manifest (`calibration`); a calibrator that fails leaves the current build serving.
+    """
     if not passages:
         raise ValueError("no passages to index")
     started = time.perf_counter()
@@ -155,7 +163,7 @@ def build_index(
             np.array([s.field for s in specs], dtype=np.int8),
             [s.key for s in specs],
         )
-        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword)
+        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
         make_current(root, build)
     return BuildReport(
         build=build,

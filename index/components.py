@@ -6,7 +6,7 @@ from pathlib import Path
 
 from haystack import component
 
-from index.build import BuildReport, ProgressFactory, build_index
+from index.build import BuildReport, Calibrator, ProgressFactory, build_index
 from index.embedders import Embedder
 from ingest.passage import Passage
 
@@ -15,14 +15,16 @@ from ingest.passage import Passage
 class IndexBuilder:
     """Passages → embedded, keyword-indexed build published atomically under `root`."""
 
-    def __init__(self, root: Path, embedder: Embedder, progress: ProgressFactory | None = None) -> None:
+    def __init__(self, root: Path, embedder: Embedder, progress: ProgressFactory | None = None,
+                 calibrate: Calibrator | None = None) -> None:
         self.root = root
         self.embedder = embedder
         self.progress = progress
+        self.calibrate = calibrate
 
     @component.output_types(report=BuildReport | None)
     def run(self, passages: list[Passage]) -> dict[str, object]:
         """Build and publish the index; with no passages, leave the current build alone (report None)."""
         if not passages:
             return {"report": None}
-        return {"report": build_index(passages, self.root, self.embedder, self.progress)}
+        return {"report": build_index(passages, self.root, self.embedder, self.progress, self.calibrate)}

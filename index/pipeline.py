@@ -8,7 +8,7 @@ from pathlib import Path
 
 from haystack import Pipeline
 
-from index.build import BuildReport, ProgressFactory
+from index.build import BuildReport, Calibrator, ProgressFactory
 from index.components import IndexBuilder
 from index.embedders import Embedder
 from ingest.components import PassageParser
@@ -29,11 +29,12 @@ def run_ingest(
     embedder: Embedder,
     file_progress: Callable[[Iterable], Iterable] | None = None,
     embed_progress: ProgressFactory | None = None,
+    calibrate: Calibrator | None = None,
 ) -> IngestReport:
     """Parse `paths` and publish a new build under `root`; raises `NothingToIndexError` if nothing parsed."""
     pipeline = Pipeline()
     pipeline.add_component("parser", PassageParser(progress=file_progress))
-    pipeline.add_component("builder", IndexBuilder(root, embedder, embed_progress))
+    pipeline.add_component("builder", IndexBuilder(root, embedder, embed_progress, calibrate))
     pipeline.connect("parser.passages", "builder.passages")
     outputs = pipeline.run({"parser": {"paths": [str(p) for p in paths]}}, include_outputs_from={"parser"})
     parsed: ParseResult = outputs["parser"]["result"]

