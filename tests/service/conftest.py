@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from index.embedders import Embedder
-from retrieval.loading import calibration_path, load_retriever
+from retrieval.loading import load_retriever
 from retrieval.retriever import Retriever
 from service.app import create_app
 from service.core.config import Settings
@@ -63,9 +63,6 @@ def _test_settings(index: Path, tmp_path: Path, **overrides: Any) -> Settings:
 def retriever(corpus_index: Path, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     """The warm retriever every in-process test app serves from."""
     settings = _test_settings(corpus_index, tmp_path_factory.mktemp("retriever"))
-    if not calibration_path(settings).is_file():
-        pytest.fail(f"no abstention model at {calibration_path(settings)}: run `faq calibrate "
-                    "eval/questions/calibration.jsonl --output /tmp/x.json` and set FAQ_CALIBRATION_FILE=/tmp/x.json")
     return load_retriever(settings, embedder=embedder)
 
 
