@@ -8,7 +8,6 @@ included; the configurations that do not abstain answer with their top passage w
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import time
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import K, MetricValue, Outcome, by_kind, recall_curve, summarize
-from index.build import ProgressFactory, corpus_hash
+from index.build import ProgressFactory, build_is_current, corpus_hash
 from index.embedders import Embedder, make_embedder
-from index.index_dir import LoadedBuild, current_build
+from index.index_dir import LoadedBuild
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
 from ingest.normalize import normalize_for_matching
@@ -101,12 +100,7 @@ def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
     what today's parsers make of the corpus, otherwise it is rebuilt (re-embedding only what changed).
     """
     root = cache_dir / f"{corpus_key(paths)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
-    build = current_build(root)
-    fresh = False
-    if build is not None:
-        manifest = json.loads((build / "manifest.json").read_text("utf-8"))
-        fresh = manifest.get("corpus_hash") == corpus_hash(parse_paths(paths).passages)
-    if not fresh:
+    if not build_is_current(root, corpus_hash(parse_paths(paths).passages), embedder.name):
         run_ingest(list(paths), root, embedder, embed_progress=progress)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.pipeline import run_ingest
 from ingest.registry import NothingToIndexError
 from ingest.scrape import parse_scrape
-from tests.conftest import CORPUS, PROJECT
+from tests.conftest import CORPUS, PROJECT, wait_for_build_lock
 
 SCRAPE = CORPUS / "partner-faq-scrape.txt"
 
@@ -125,8 +124,7 @@ def test_killed_ingest_leaves_previous_index_serving(tmp_path: Path, shared_data
     env = {**os.environ, "FAQ_INDEX_DIR": str(root)}
     process = subprocess.Popen([sys.executable, str(PROJECT / "cli.py"), "ingest", str(big)], env=env,
                                cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)  # parsing done, embedding under way
-    assert process.poll() is None, "ingest finished before it could be killed"
+    wait_for_build_lock(root, process, 120)  # parsing done, embedding under way
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert current_build(root) == before
