@@ -113,8 +113,8 @@ def to_markdown(report: BenchReport) -> str:
             for endpoint in ("ask", "search"):
                 for label, run in (("(default)", base), (name, variant)):
                     figures = getattr(run, endpoint)
-                    lines.append(f"| {size} | {label} | {endpoint} | {figures.rps} | {figures.p50} | {figures.p95} | "
-                                 f"{figures.errors} |")
+                    lines.append(f"| {size} | {label} | {endpoint} | {fmt(figures.rps)} | {fmt(figures.p50)} | "
+                                 f"{fmt(figures.p95)} | {figures.errors} |")
     for path in ("ask", "search"):
         if not sizes:
             break
