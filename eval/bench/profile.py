@@ -26,6 +26,7 @@ from index.vector_store import DenseHits
 from ingest.passage import Passage
 from retrieval.abstention.features import DecisionFeatures
 from retrieval.abstention.model import AbstentionModel
+from retrieval.results import AskResult, SearchPage
 from retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
@@ -172,12 +173,12 @@ def profile_ask(retriever: Retriever, questions: Sequence[str], n: int, warmup: 
     ask_steps: dict[str, list[float]] = {}
     search_steps: dict[str, list[float]] = {}
 
-    def record(table: dict[str, list[float]], total: float, result: object) -> None:
+    def record(table: dict[str, list[float]], total: float, result: AskResult | SearchPage) -> None:
         for name, ms in clock.spent.items():
             table.setdefault(name, []).append(ms)
         table.setdefault(REST, []).append(max(total - sum(clock.spent.values()), 0.0))
         table.setdefault(TOTAL, []).append(total)
-        ms, _ = timed(lambda: json.dumps(dataclasses.asdict(result), ensure_ascii=False))  # type: ignore[call-overload]
+        ms, _ = timed(lambda: json.dumps(dataclasses.asdict(result), ensure_ascii=False))
         table.setdefault(OUTSIDE, []).append(ms)
 
     for q in cycle(questions, n, skip=warmup):
