@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import K, MetricValue, Outcome, by_kind, recall_curve, summarize
-from index.build import Calibrator, ProgressFactory, corpus_hash
+from index.build import Calibrator, ProgressFactory, build_is_current, corpus_hash
 from index.embedders import Embedder, make_embedder
-from index.index_dir import LoadedBuild, current_build, read_manifest
+from index.index_dir import LoadedBuild
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
 from ingest.normalize import normalize_for_matching
@@ -101,13 +101,8 @@ def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
     what today's parsers make of the corpus, otherwise it is rebuilt (re-embedding only what changed).
     """
     root = cache_dir / f"{corpus_key(paths)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
-    build = current_build(root)
-    fresh = False
-    if build is not None:
-        manifest = read_manifest(build)
-        fresh = (manifest.corpus_hash == corpus_hash(parse_paths(paths).passages)
-                 and (calibrate is None or manifest.calibration is not None))
-    if not fresh:
+    if not build_is_current(root, corpus_hash(parse_paths(paths).passages), embedder.name,
+                            calibrated=calibrate is not None):
         run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 

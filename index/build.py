@@ -23,6 +23,7 @@ from index.index_dir import (
     VectorRows,
     current_build,
     make_current,
+    read_manifest,
     write_build,
 )
 from index.keyword_index import KeywordIndex
@@ -107,6 +108,29 @@ def corpus_hash(passages: list[Passage]) -> str:
     return hashlib.sha256("".join(sorted(p.hash for p in passages)).encode()).hexdigest()[:32]
 
 
+def vector_rows(specs: list[RowSpec]) -> VectorRows:
+    """The `VectorRows` of a build holding these specs' vectors, in order."""
+    return VectorRows(
+        np.array([s.passage for s in specs], dtype=np.int64),
+        np.array([s.field for s in specs], dtype=np.int8),
+        [s.key for s in specs],
+    )
+
+
+def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated: bool = False) -> bool:
+    """Whether the current build under `root` holds the corpus with that hash, embedded by `embedder` (and
+    self-calibrated, when `calibrated`); False when there is none or it cannot be read."""
+    try:
+        build = current_build(root)
+        if build is None:
+            return False
+        manifest = read_manifest(build)
+    except (IndexLoadError, OSError):
+        return False
+    return (manifest.corpus_hash == corpus_key and manifest.embedder == embedder
+            and (not calibrated or manifest.calibration is not None))
+
+
 @contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """Serialise builds of one index folder across processes."""
@@ -145,26 +169,7 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
-        built_at = datetime.now(UTC)
-        build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            embedder=embedder.name,
-            dim=embedder.dim,
-            corpus_hash=corpus_hash(passages),
-            passage_count=len(passages),
-            vector_count=len(specs),
-            built_at=built_at.isoformat(timespec="seconds"),
-            build_id=build_id,
-        )
-        rows = VectorRows(
-            np.array([s.passage for s in specs], dtype=np.int64),
-            np.array([s.field for s in specs], dtype=np.int8),
-            [s.key for s in specs],
-        )
-        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
-        make_current(root, build)
+        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -174,6 +179,39 @@ def build_index(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
     )
+
+
+def publish_build(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
+                  corpus_key: str | None = None) -> Path:
+    """Write passages with vectors already computed (row i of `vectors` described by `rows`) as a build and
+    make it current, under the build lock; `corpus_key` replaces the corpus hash in the manifest."""
+    if not passages:
+        raise ValueError("no passages to index")
+    if len(vectors) != len(rows.passage):
+        raise ValueError(f"{len(vectors)} vectors for {len(rows.passage)} rows")
+    with build_lock(root):
+        return _publish(root, passages, vectors, rows, embedder, corpus_key)
+
+
+def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
+             corpus_key: str | None = None, calibrate: Calibrator | None = None) -> Path:
+    """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock)."""
+    keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
+    built_at = datetime.now(UTC)
+    build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        embedder=embedder.name,
+        dim=embedder.dim,
+        corpus_hash=corpus_key or corpus_hash(passages),
+        passage_count=len(passages),
+        vector_count=len(vectors),
+        built_at=built_at.isoformat(timespec="seconds"),
+        build_id=build_id,
+    )
+    build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
+    make_current(root, build)
+    return build
 
 
 def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vectors: np.ndarray,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,24 @@ def shared_data() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"shared data not found at {SHARED}")
     return SHARED / "data"
+
+
+def build_lock_is_held(root: Path) -> bool:
+    """Whether a process holds the build lock of the index folder `root` (i.e. is writing a build)."""
+    with (root / ".lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def wait_for_build_lock(root: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until `process` (a `faq ingest` into `root`) holds the build lock: parsing is done, the build is
+    being written. Fails if the process ends first or the lock is not taken within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not build_lock_is_held(root):
+        assert process.poll() is None, f"the ingest ended (exit {process.returncode}) before it took the build lock"
+        assert time.monotonic() < deadline, f"the ingest did not take the build lock within {timeout:.0f} s"
+        time.sleep(0.02)
