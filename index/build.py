@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from index.embedders import Embedder
 from index.index_dir import (
@@ -104,16 +103,10 @@ def corpus_hash(passages: list[Passage]) -> str:
     return hashlib.sha256("".join(sorted(p.hash for p in passages)).encode()).hexdigest()[:32]
 
 
-@contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """Serialise builds of one index folder across processes."""
+def build_lock(root: Path) -> FileLock:
+    """The lock that serialises builds of one index folder across processes and threads: `with build_lock(root):`."""
     root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(root / ".lock")
 
 
 def build_index(

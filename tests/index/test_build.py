@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import Timeout
 
 from index import index_dir as index_dir_module
-from index.build import build_index
+from index.build import build_index, build_lock
 from index.embedders import Embedder
 from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.pipeline import run_ingest
@@ -191,3 +192,10 @@ def test_inconsistent_counts_are_refused(built: Path) -> None:
 def test_no_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexLoadError, match="run `faq ingest` first"):
         LoadedBuild.open(tmp_path / "nothing")
+
+
+def test_builds_of_one_folder_wait_for_each_other(tmp_path: Path) -> None:
+    with build_lock(tmp_path), pytest.raises(Timeout):
+        build_lock(tmp_path).acquire(timeout=0.1)  # what a second `faq ingest` meets while one builds
+    with build_lock(tmp_path).acquire(timeout=0.1):  # released: the next build proceeds
+        assert (tmp_path / ".lock").exists()
