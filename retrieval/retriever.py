@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,8 +74,10 @@ class Retriever:
         ranked = [self.index.passages[i] for i in ranking.passages]
         threshold = self.abstention.threshold if self.abstention and self.config.abstain else 0.0
         if ranked and ranking.confidence >= threshold:
-            return answer(question, ranked, ranking.confidence, used_history, lang=lang)
-        return refusal(question, ranked, ranking.confidence, used_history, lang=lang)
+            result = answer(question, ranked, ranking.confidence, used_history, lang=lang)
+        else:
+            result = refusal(question, ranked, ranking.confidence, used_history, lang=lang)
+        return replace(result, ranked_scores=ranking.scores)
 
     def search(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Keyword search with an optional exact topic filter, paged, with highlighted snippets."""
