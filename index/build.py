@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from index.embedders import Embedder
 from index.index_dir import (
@@ -131,16 +130,10 @@ def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated: boo
             and (not calibrated or manifest.calibration is not None))
 
 
-@contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """Serialise builds of one index folder across processes."""
+def build_lock(root: Path) -> FileLock:
+    """The lock that serialises builds of one index folder across processes and threads: `with build_lock(root):`."""
     root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(root / ".lock")
 
 
 def build_index(

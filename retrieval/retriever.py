@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -113,8 +113,10 @@ class Retriever:
         ranked = [self.index.passages[i] for i in ranking.passages]
         read_as = reading.text if reading.used_history else None
         if self._confident(ranking):
-            return answer(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
-        return refusal(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
+            result = answer(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
+        else:
+            result = refusal(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
+        return replace(result, ranked_scores=ranking.scores)
 
     def search(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Keyword search with an optional exact topic filter, paged, with highlighted snippets."""

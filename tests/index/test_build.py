@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import Timeout
 
 from index import index_dir as index_dir_module
-from index.build import build_index, build_is_current, corpus_hash, publish_build, row_specs, vector_rows
+from index.build import build_index, build_is_current, build_lock, corpus_hash, publish_build, row_specs, vector_rows
 from index.embedders import Embedder
 from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.pipeline import run_ingest
@@ -238,3 +239,10 @@ def test_a_build_made_by_build_index_is_current_for_its_corpus(tmp_path: Path, e
     assert not build_is_current(tmp_path, corpus_hash(passages[:2]), embedder.name)
     (current_build(tmp_path) / "manifest.json").write_text("{not json", "utf-8")
     assert not build_is_current(tmp_path, corpus_hash(passages), embedder.name)  # unreadable: build again
+
+
+def test_builds_of_one_folder_wait_for_each_other(tmp_path: Path) -> None:
+    with build_lock(tmp_path), pytest.raises(Timeout):
+        build_lock(tmp_path).acquire(timeout=0.1)  # what a second `faq ingest` meets while one builds
+    with build_lock(tmp_path).acquire(timeout=0.1):  # released: the next build proceeds
+        assert (tmp_path / ".lock").exists()
