@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
@@ -11,6 +12,9 @@ from index.tokenizer import warm_up
 from retrieval.abstention.model import AbstentionModel
 from retrieval.retriever import CONFIGS, Retriever
 from retrieval.settings import RetrievalSettings
+
+if TYPE_CHECKING:
+    from index.build import ProgressFactory
 
 CALIBRATION_DIR = Path(__file__).resolve().parent / "abstention" / "models"
 
@@ -39,14 +43,16 @@ def load_abstention(settings: RetrievalSettings) -> AbstentionModel:
     return model
 
 
-def ensure_index(settings: RetrievalSettings, embedder: Embedder) -> LoadedBuild:
-    """Open the index, first building it from the corpus folder when there is none."""
+def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress: ProgressFactory | None = None
+                 ) -> LoadedBuild:
+    """Open the index, first building it from the corpus folder when there is none (`embed_progress`: a
+    progress bar factory for the embedding, as `faq ingest` shows)."""
     if current_build(settings.index_dir) is None:
         # Imported here: the ingestion pipeline loads Haystack (and with it torch, when installed),
         # which a service with a built index never needs.
         from index.pipeline import run_ingest
 
-        run_ingest([settings.corpus_dir], settings.index_dir, embedder)
+        run_ingest([settings.corpus_dir], settings.index_dir, embedder, embed_progress=embed_progress)
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
