@@ -86,10 +86,11 @@ def passage_page(view: PassageView) -> str:
     """Title, 父主题 breadcrumb, the answer, its links, related entries, and ways to search and ask on."""
     p = view.passage
     topic_label = p.topic or NO_TOPIC
+    topic_href = _search_href(query=p.topic, topic=p.topic) if p.topic else _search_href()
     crumbs = ('<nav class="crumbs" aria-label="位置 · Breadcrumb"><ol>'
               f'<li>{_link("/", "首页 · Home")}</li>'
               f'<li>{_link(_search_href(), "知识库 · Knowledge base")}</li>'
-              f'<li>{_link(_search_href(topic=p.topic), topic_label)}</li>'
+              f'<li>{_link(topic_href, topic_label)}</li>'
               f'<li aria-current="page">{escape(p.title)}</li></ol></nav>')
     link_heading = "接口文档 · API reference" if p.kind == "scenario" else "链接 · Links"
     links = "".join(f"<li>{_link(link, link)}</li>" for link in view.links)

@@ -177,7 +177,8 @@ def _page_of(client: TestClient, retriever: Any, title: str) -> str:
 def test_passage_page_has_breadcrumb_related_entries_and_ways_on(client: TestClient, retriever: Any) -> None:
     html = _page_of(client, retriever, PO_TITLE)
     assert '<nav class="crumbs" aria-label="位置 · Breadcrumb">' in html
-    assert f'<a href="/search?topic={"%E5%85%B1%E4%BA%AB%E7%BB%99%E5%8D%8E%E4%B8%BA%28PO%29"}"' in html
+    topic = "%E5%85%B1%E4%BA%AB%E7%BB%99%E5%8D%8E%E4%B8%BA%28PO%29"
+    assert f'<a href="/search?q={topic}&amp;topic={topic}"' in html
     assert f'<li aria-current="page">{PO_TITLE}</li>' in html
     assert "相关条目 · Related entries" in html
     same_topic = [p for p in retriever.index.passages if p.topic == PO_TOPIC and p.title != PO_TITLE]

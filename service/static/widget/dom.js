@@ -49,3 +49,16 @@ function copyText(text) {
   });
 }
 
+
+/** A button that copies `text`, saying `copied` for two seconds. */
+function copyButton(text, label, copied) {
+  var button = el("button", "copy", label);
+  button.type = "button";
+  button.addEventListener("click", function () {
+    copyText(text).then(function () {
+      button.textContent = copied;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    }, function () { /* the text stays selectable in the bubble */ });
+  });
+  return button;
+}

@@ -171,11 +171,13 @@
       return t && typeof t.question === "string";
     }).slice(-HISTORY_TURNS) : [];
     setContext(typeof saved.context === "string" ? saved.context : "");
-    if (Array.isArray(saved.transcript) && saved.transcript.length) greet();
-    (Array.isArray(saved.transcript) ? saved.transcript : []).forEach(function (entry) {
-      if (!entry || typeof entry !== "object") return;
+    transcript = (Array.isArray(saved.transcript) ? saved.transcript : []).filter(function (entry) {
+      return entry && (typeof entry.user === "string" || (entry.data && typeof entry.data === "object"));
+    });
+    if (transcript.length) greet();
+    transcript.forEach(function (entry) {
       if (typeof entry.user === "string") showUser(entry.user);
-      else if (entry.data && typeof entry.data === "object") renderAnswer(String(entry.question || ""), entry.data, entry);
+      else renderAnswer(String(entry.question || ""), entry.data, entry);
     });
     return saved.open === true;
   }
@@ -403,18 +405,6 @@
     bubble.appendChild(reasons);
   }
 
-  function renderCopy(tools, text) {
-    var button = el("button", "copy", TEXT.copy);
-    button.type = "button";
-    button.addEventListener("click", function () {
-      copyText(text).then(function () {
-        button.textContent = TEXT.copied;
-        setTimeout(function () { button.textContent = TEXT.copy; }, 2000);
-      }, function () { /* the text stays selectable in the bubble */ });
-    });
-    tools.appendChild(button);
-  }
-
   /** One answer bubble; `entry` is its transcript record (kept in sessionStorage with its vote). */
   function renderAnswer(question, data, entry) {
     var answered = !!data.answered;
@@ -436,7 +426,7 @@
       renderCitations(bubble, citations);
       renderChips(bubble, TEXT.related, suggestions.slice(0, 3));
       var tools = el("div", "tools");
-      renderCopy(tools, String(data.answer || ""));
+      tools.appendChild(copyButton(String(data.answer || ""), TEXT.copy, TEXT.copied));
       bubble.appendChild(tools);
       if (cited && cited.passage_id) renderFeedback(tools, String(cited.passage_id), question, entry);
     } else {
@@ -556,11 +546,11 @@
       var first = nodes[0];
       var last = nodes[nodes.length - 1];
       var active = root.activeElement;
-      var inside = nodes.indexOf(active) >= 0;
-      if (e.shiftKey && (active === first || !inside)) {
+      var outside = !active || !panel.contains(active); // e.g. the launcher
+      if (e.shiftKey && (active === first || outside)) {
         e.preventDefault();
         last.focus();
-      } else if (!e.shiftKey && (active === last || !inside)) {
+      } else if (!e.shiftKey && (active === last || outside)) {
         e.preventDefault();
         first.focus();
       }
