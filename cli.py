@@ -162,7 +162,12 @@ def serve(
 
     if current_build(settings.index_dir) is None:
         # Built once here, so that several workers do not race to build the same index.
-        _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+        from index.build import TqdmProgressBar
+
+        console.print(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
+                      "before serving (once; later starts reuse it)…")
+        build = _load(lambda: ensure_index(settings, make_embedder(settings.embedder), embed_progress=TqdmProgressBar))
+        console.print(f"index built: {build.manifest.passage_count} passages → {build.build_id}")
     else:
         # Refuse a broken index with a clear message before any worker starts, without loading the
         # model: a single worker runs in this process, which would otherwise hold it twice.

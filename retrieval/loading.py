@@ -79,15 +79,16 @@ def make_calibrator(settings: RetrievalSettings, embedder: Embedder) -> Calibrat
     return calibrate
 
 
-def ensure_index(settings: RetrievalSettings, embedder: Embedder, progress: ProgressFactory | None = None
+def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress: ProgressFactory | None = None
                  ) -> LoadedBuild:
-    """Open the index, first building it from the corpus folder when there is none."""
+    """Open the index, first building it from the corpus folder when there is none (`embed_progress`: a
+    progress bar factory for the embedding, as `faq ingest` shows)."""
     if current_build(settings.index_dir) is None:
         # Imported here: the ingestion pipeline loads Haystack (and with it torch, when installed),
         # which a service with a built index never needs.
         from index.pipeline import run_ingest
 
-        run_ingest([settings.corpus_dir], settings.index_dir, embedder, embed_progress=progress,
+        run_ingest([settings.corpus_dir], settings.index_dir, embedder, embed_progress=embed_progress,
                    calibrate=make_calibrator(settings, embedder))
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 

@@ -19,7 +19,7 @@ from index.index_dir import IndexLoadError
 from retrieval.loading import CalibrationMissingError, load_retriever
 from retrieval.retriever import Retriever
 from service.api.deps import Services
-from service.api.routes import admin, ask, feedback, health, pages, passages, search, topics
+from service.api.routes import admin, ask, feedback, health, pages, passages, search, suggested, topics
 from service.api.routes.pages import DOCS_ASSETS, STATIC_DIR
 from service.api.schemas import document_limits
 from service.core.config import Settings
@@ -28,6 +28,7 @@ from service.feedback import FeedbackLog
 from service.metrics import Metrics, MetricsMiddleware
 from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
 from service.state import RetrieverState
+from service.suggested import PopularQuestions
 
 log = logging.getLogger(__name__)
 STATIC_MOUNT = "/static"
@@ -121,10 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback=FeedbackLog(settings.feedback_log),
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        popular=PopularQuestions(settings.feedback_log),
     )
     _document_limits(app, settings)
     install_error_handlers(app)
-    for module in (ask, search, topics, passages, feedback, health, admin, pages):
+    for module in (ask, suggested, search, topics, passages, feedback, health, admin, pages):
         app.include_router(module.router)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")

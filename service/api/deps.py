@@ -14,6 +14,7 @@ from service.feedback import FeedbackLog
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter, retry_after
 from service.state import RetrieverState
+from service.suggested import PopularQuestions
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class Services:
     feedback: FeedbackLog
     metrics: Metrics
     rate_limiter: RateLimiter
+    popular: PopularQuestions
 
 
 async def get_services(request: Request) -> Services:
@@ -67,6 +69,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
+
+
+async def get_popular_questions(services: ServicesDep) -> PopularQuestions:
+    """The helpful questions of the feedback log."""
+    return services.popular
+
+
+PopularDep = Annotated[PopularQuestions, Depends(get_popular_questions)]
 
 
 async def rate_limit(request: Request, services: ServicesDep) -> None:
