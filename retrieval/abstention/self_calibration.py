@@ -112,7 +112,7 @@ def self_calibrate(retriever: Retriever, max_false_answers: float = MAX_FALSE_AN
     model_threshold = retriever.abstention.threshold if retriever.abstention else 0.0
     threshold = model_threshold
     if negatives.size:
-        threshold = max(model_threshold, _refusing_threshold(negatives, weights, max_false_answers))
+        threshold = max(model_threshold, refusing_threshold(negatives, weights, max_false_answers))
     false_answers = float(weights[negatives >= threshold].sum() / weights.sum()) if weights.size else 0.0
     coverage = float(np.mean([e.confidence >= threshold and e.right for e in positives])) if positives else 0.0
     precision = coverage / (coverage + false_answers) if coverage + false_answers > 0 else 0.0
@@ -126,7 +126,7 @@ def _fused(retriever: Retriever, question: str, vector: np.ndarray) -> tuple[Any
     return signals, signals.fused
 
 
-def _refusing_threshold(values: np.ndarray, weights: np.ndarray, max_share: float) -> float:
+def refusing_threshold(values: np.ndarray, weights: np.ndarray, max_share: float) -> float:
     """The lowest threshold at which at most `max_share` of the weight of `values` is answered (>= threshold)."""
     order = np.argsort(-values, kind="stable")
     answered = np.cumsum(weights[order]) / weights.sum()

@@ -101,7 +101,7 @@ def _stub(answer: str, gate: threading.Event | None = None, entered: threading.S
         gate = threading.Event()
         gate.set()
 
-    def ask(question: str, history: Any = None) -> AskResult:
+    def ask(question: str, history: Any = None, lang: str | None = None) -> AskResult:
         if entered is not None:
             entered.release()
         assert gate.wait(30)
