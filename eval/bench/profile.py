@@ -109,6 +109,10 @@ class TimedBuild:
         """Timed as "bm25 scores"."""
         return self._clock.call("bm25 scores", lambda: self._build.keyword_scores(tokens))
 
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """Timed as "document frequency"."""
+        return self._clock.call("document frequency", lambda: self._build.document_frequency(tokens))
+
     def dense_search(self, space: str, query: np.ndarray, k: int) -> DenseHits:
         """Timed as "dense search (faiss)"."""
         return self._clock.call("dense search (faiss)", lambda: self._build.dense_search(space, query, k))
@@ -156,10 +160,12 @@ class TimedAbstention(AbstentionModel):
 
 
 def timed_retriever(retriever: Retriever, clock: StepClock) -> Retriever:
-    """A retriever like `retriever` (same build, embedder, model, configuration) whose steps `clock` times."""
+    """A retriever like `retriever` (same build, embedder, model, threshold, background, configuration) whose
+    steps `clock` times."""
     abstention = None if retriever.abstention is None else TimedAbstention.wrap(retriever.abstention, clock)
     return Retriever(TimedBuild(retriever.index, clock), TimedEmbedder(retriever.embedder, clock), abstention,
-                     retriever.config, top_k=retriever.top_k)
+                     retriever.config, top_k=retriever.top_k, background=retriever.background,
+                     threshold=retriever.threshold)
 
 
 def profile_ask(retriever: Retriever, questions: Sequence[str], n: int, warmup: int = 3) -> PathProfile:

@@ -163,7 +163,8 @@ def run_bench(config: BenchConfig, log: Log = quiet) -> BenchReport:
         for size in config.sizes:
             root = bench_index(size, config.cache, embedder, config.seeds, log)
             sizes[size] = _measure_size(size, root, embedder, questions, config, monitor, log)
-            log(f"[{size}] done: load average {sizes[size].loadavg_during}")
+            window = sizes[size].loadavg_during
+            log(f"[{size}] done: load average mean {window.mean}, max {window.max}")
         if config.ingest_sample > 0:
             log(f"ingestion throughput on {config.ingest_sample} passages of the {config.ingest_from} corpus")
             begin = time.monotonic()

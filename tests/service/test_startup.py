@@ -85,7 +85,7 @@ def test_uvicorn_factory_refuses_a_missing_calibration(corpus_index: Path, tmp_p
                    "--port", str(free_port())], tmp_path, FAQ_INDEX_DIR=str(corpus_index),
                   FAQ_CALIBRATION_FILE=str(missing))
     assert result.returncode != 0, result.stdout + result.stderr
-    _one_clear_line(result.stderr, f"cannot start: no abstention calibration at {missing}", "faq calibrate")
+    _one_clear_line(result.stderr, f"cannot start: FAQ_CALIBRATION_FILE names {missing}", "does not exist")
 
 
 def test_lifespan_raises_a_startup_error_in_process(broken_index: tuple[Path, str],
