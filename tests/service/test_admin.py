@@ -97,7 +97,7 @@ def test_failed_reload_keeps_the_old_index_serving(make_client: ClientFactory, o
 def _stub(answer: str, gate: threading.Event | None = None, entered: threading.Semaphore | None = None) -> Any:
     """A stand-in retriever whose `ask` names itself (and can be held mid-request, signalling `entered`)."""
 
-    def ask(question: str, history: Any = None) -> AskResult:
+    def ask(question: str, history: Any = None, lang: str | None = None) -> AskResult:
         if entered is not None:
             entered.release()
         if gate is not None:

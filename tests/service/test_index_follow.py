@@ -35,7 +35,7 @@ INTERVAL = 0.05
 def _stub(build: str, gate: threading.Event | None = None, during_ask: Any = None) -> Any:
     """A stand-in retriever serving build `build` (its answers name it too)."""
 
-    def ask(question: str, history: Any = None) -> AskResult:
+    def ask(question: str, history: Any = None, lang: str | None = None) -> AskResult:
         if during_ask is not None:
             during_ask()
         return AskResult(answered=True, answer=build, citations=[], confidence=1.0, suggestions=[])
