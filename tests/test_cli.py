@@ -70,3 +70,31 @@ def test_serve_keeps_idle_connections_as_configured(started: dict[str, Any], cor
     result = CliRunner().invoke(app, ["serve", "--index", str(corpus_index)])
     assert result.exit_code == 0, result.output
     assert started["keep_alive"] == 120
+
+
+def test_serve_on_a_fresh_clone_says_it_builds_the_index_with_a_progress_bar(
+        started: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first `make serve` embeds the corpus before serving: it says so, with `faq ingest`'s progress bar."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "faq.txt").write_text("PO提交后多久能验证完? 十个工作日。 父主题: 共享给华为(PO)\n"
+                                    "如何取消PO? 由BD驳回。 父主题: 共享给华为(PO)\n", encoding="utf-8")
+    bars: list[tuple[int, str]] = []
+
+    class Bar:
+        def __init__(self, total: int, label: str) -> None:
+            bars.append((total, label))
+
+        def update(self, n: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("index.build.TqdmProgressBar", Bar)
+    monkeypatch.setenv("FAQ_CORPUS_DIR", str(corpus))
+    result = CliRunner().invoke(app, ["serve", "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    assert "building it from" in result.output and "index built: 2 passages" in result.output
+    assert bars and all(total > 0 for total, _ in bars)
+    assert started["workers"] == 1

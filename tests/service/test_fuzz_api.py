@@ -30,10 +30,10 @@ LIMITS = {"max_question_chars": 60, "max_history_turns": 3, "search_page_max": 5
 OPERATIONS = [
     ("POST", "/api/ask"), ("GET", "/api/search"), ("GET", "/api/topics"), ("GET", "/api/passages/{passage_id}"),
     ("POST", "/api/feedback"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
-    ("POST", "/admin/reload"),
+    ("POST", "/admin/reload"), ("GET", "/api/suggested-questions"),
 ]
 # Operations with inputs that can be made invalid (a free-form string path or header cannot).
-WITH_INVALID_INPUT = {"/api/ask", "/api/search", "/api/feedback"}
+WITH_INVALID_INPUT = {"/api/ask", "/api/search", "/api/feedback", "/api/suggested-questions"}
 CHECKS = SchemathesisConfig.from_dict({"checks": {
     # 413 is the documented answer to a body over FAQ_MAX_BODY_BYTES, which no schema can express
     # (long history answers); and to strings over the documented maxLength.

@@ -7,13 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.deps import PopularDep, RateLimited, RetrieverDep
-from service.api.schemas import Lang, SuggestedQuestionOut, SuggestedQuestionsOut
+from service.api.schemas import ErrorOut, Lang, SuggestedQuestionOut, SuggestedQuestionsOut
 from service.suggested import representative_questions
 
 router = APIRouter(tags=["chat"], dependencies=[RateLimited])
 
 
-@router.get("/api/suggested-questions", response_model=SuggestedQuestionsOut)
+@router.get(
+    "/api/suggested-questions",
+    response_model=SuggestedQuestionsOut,
+    responses={
+        422: {"model": ErrorOut, "description": "limit out of range, or an unknown lang"},
+        429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
+        503: {"model": ErrorOut, "description": "Index not loaded yet"},
+    },
+)
 def suggested_questions(
     retriever: RetrieverDep,
     popular: PopularDep,
