@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import K, MetricValue, Outcome, by_kind, recall_curve, summarize
-from index.build import Calibrator, ProgressFactory, build_is_current, corpus_hash
+from index.build import ProgressFactory, build_is_current, corpus_hash
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild
 from index.pipeline import run_ingest
@@ -27,7 +27,7 @@ from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
-from retrieval.loading import build_threshold, load_abstention, make_calibrator
+from retrieval.loading import SelfCalibrator, build_threshold, load_abstention, make_calibrator
 from retrieval.questions import Question, is_match, load_questions
 from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
@@ -94,7 +94,7 @@ def corpus_key(paths: Sequence[Path]) -> str:
 
 
 def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
-                 progress: ProgressFactory | None = None, calibrate: Calibrator | None = None) -> LoadedBuild:
+                 progress: ProgressFactory | None = None, calibrate: SelfCalibrator | None = None) -> LoadedBuild:
     """The index of `paths` for `embedder` under `cache_dir`, built or brought up to date when needed.
 
     Folders are keyed by corpus content and embedder; a build is reused only when its passages are
@@ -102,7 +102,7 @@ def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
     """
     root = cache_dir / f"{corpus_key(paths)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
     if not build_is_current(root, corpus_hash(parse_paths(paths).passages), embedder.name,
-                            calibrated=calibrate is not None):
+                            calibrated_for=calibrate.model.fingerprint if calibrate else None):
         run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 
@@ -217,7 +217,7 @@ class _Resources:
                 abstention, overridden = self.abstention_loader(plan.embedder)
             except Exception as err:  # missing or mismatched calibration
                 raise RuntimeError(f"no abstention model: {err}") from err
-            threshold = None if overridden else build_threshold(index)
+            threshold = None if overridden else build_threshold(index, abstention)
         background = load_background(embedder, self.cache_dir / "background")
         retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold)
         warm_up()

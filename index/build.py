@@ -116,9 +116,10 @@ def vector_rows(specs: list[RowSpec]) -> VectorRows:
     )
 
 
-def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated: bool = False) -> bool:
+def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated_for: str | None = None) -> bool:
     """Whether the current build under `root` holds the corpus with that hash, embedded by `embedder` (and
-    self-calibrated, when `calibrated`); False when there is none or it cannot be read."""
+    self-calibrated for the model with fingerprint `calibrated_for`, when given); False when there is none
+    or it cannot be read."""
     try:
         build = current_build(root)
         if build is None:
@@ -127,7 +128,7 @@ def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated: boo
     except (IndexLoadError, OSError):
         return False
     return (manifest.corpus_hash == corpus_key and manifest.embedder == embedder
-            and (not calibrated or manifest.calibration is not None))
+            and (calibrated_for is None or (manifest.calibration or {}).get("model") == calibrated_for))
 
 
 def build_lock(root: Path) -> FileLock:

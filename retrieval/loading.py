@@ -7,10 +7,13 @@ the build fitted on itself at ingest (`retrieval.abstention.self_calibration`), 
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from index.build import Calibrator, ProgressFactory
+from index.build import ProgressFactory
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
 from index.tokenizer import warm_up
@@ -20,6 +23,7 @@ from retrieval.config import CONFIGS
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 
+log = logging.getLogger(__name__)
 CALIBRATION_DIR = Path(__file__).resolve().parent / "abstention" / "models"
 WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
 
@@ -60,23 +64,34 @@ def load_abstention(settings: RetrievalSettings) -> tuple[AbstentionModel, bool]
     return model, path == override
 
 
-def make_calibrator(settings: RetrievalSettings, embedder: Embedder) -> Calibrator | None:
-    """What `faq ingest` runs on a new build before publishing it: the build's self-calibration.
+@dataclass(frozen=True, slots=True)
+class SelfCalibrator:
+    """What `faq ingest` runs on a new build before publishing it: the build's self-calibration for `model`."""
 
-    None when a hand-fitted model overrides it anyway, or no model ships for this embedder.
-    """
-    if calibration_override_path(settings).is_file() or not shipped_model_path(embedder.name).is_file():
-        return None
-    model = AbstentionModel.load(shipped_model_path(embedder.name))
+    model: AbstentionModel
+    embedder: Embedder
+    cache_dir: Path
+    top_k: int = 5
 
-    def calibrate(build: LoadedBuild) -> dict[str, object]:
+    def __call__(self, build: LoadedBuild) -> dict[str, Any]:
+        """The calibration the manifest records."""
         from retrieval.abstention.self_calibration import self_calibrate
 
-        background = load_background(embedder, settings.cache_dir)
-        retriever = Retriever(build, embedder, model, CONFIGS["default"], settings.top_k, background)
+        background = load_background(self.embedder, self.cache_dir)
+        retriever = Retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k, background)
         return self_calibrate(retriever).to_dict()
 
-    return calibrate
+
+def make_calibrator(settings: RetrievalSettings, embedder: Embedder) -> SelfCalibrator | None:
+    """The self-calibration of new builds; None when a hand-fitted model overrides it anyway, or no model
+    ships for this embedder."""
+    if calibration_override_path(settings).is_file() or not shipped_model_path(embedder.name).is_file():
+        return None
+    try:
+        model = AbstentionModel.load(shipped_model_path(embedder.name))
+    except (OSError, ValueError, TypeError) as err:
+        raise CalibrationMissingError(f"the shipped abstention model cannot be read: {err}") from err
+    return SelfCalibrator(model, embedder, settings.cache_dir, settings.top_k)
 
 
 def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress: ProgressFactory | None = None
@@ -93,11 +108,16 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
-def build_threshold(build: LoadedBuild) -> float | None:
-    """The answer threshold the build fitted on itself, if it did."""
+def build_threshold(build: LoadedBuild, model: AbstentionModel) -> float | None:
+    """The answer threshold the build fitted on itself for `model`, if it did (None: use the model's own)."""
     calibration = build.manifest.calibration or {}
     threshold = calibration.get("threshold")
-    return float(threshold) if isinstance(threshold, int | float) else None
+    if calibration.get("model") != model.fingerprint or not isinstance(threshold, int | float):
+        if calibration:
+            log.warning("build %s was self-calibrated for another abstention model: re-run `faq ingest`; "
+                        "answering with the model's own threshold until then", build.build_id)
+        return None
+    return float(threshold)
 
 
 def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None
@@ -109,7 +129,7 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
     abstention, threshold = None, None
     if retrieval.abstain:
         abstention, overridden = load_abstention(settings)
-        threshold = None if overridden else build_threshold(index)
+        threshold = None if overridden else build_threshold(index, abstention)
     background = load_background(embedder, settings.cache_dir)
     retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold)
     warm_up()

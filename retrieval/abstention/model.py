@@ -10,6 +10,7 @@ question set (`faq calibrate`) and its threshold chosen for precision; both live
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -40,6 +41,12 @@ class AbstentionModel:
         z = (values - np.asarray(self.mean)) / np.asarray(self.scale)
         logit = float(z @ np.asarray(self.weights) + self.bias)
         return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the model's parameters: a build's self-calibration names the model it was fitted for."""
+        values = (self.embedder, self.weights, self.bias, self.mean, self.scale, self.threshold)
+        return hashlib.sha256(json.dumps(values).encode("utf-8")).hexdigest()[:16]
 
     def save(self, path: Path) -> None:
         """Write as JSON."""

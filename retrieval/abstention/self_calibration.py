@@ -44,6 +44,7 @@ class SelfCalibration:
     positives: int
     held_out_titles: int
     off_topic: int
+    model: str = ""  # fingerprint of the abstention model the threshold was fitted for
     method: str = "self"
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,7 +119,8 @@ def self_calibrate(retriever: Retriever, max_false_answers: float = MAX_FALSE_AN
     precision = coverage / (coverage + false_answers) if coverage + false_answers > 0 else 0.0
     counts = {name: sum(e.group == name for e in examples) for name in ("positive", "held_out", "off_topic")}
     return SelfCalibration(round(threshold, 6), round(precision, 4), round(coverage, 4), round(false_answers, 4),
-                           round(model_threshold, 6), counts["positive"], counts["held_out"], counts["off_topic"])
+                           round(model_threshold, 6), counts["positive"], counts["held_out"], counts["off_topic"],
+                           retriever.abstention.fingerprint if retriever.abstention else "")
 
 
 def _fused(retriever: Retriever, question: str, vector: np.ndarray) -> tuple[Any, np.ndarray]:
