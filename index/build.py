@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders import Embedder
+from index.embedders import BulkEmbedder, Embedder
 from index.index_dir import (
     FORMAT_VERSION,
     IndexLoadError,
@@ -25,6 +25,7 @@ from index.index_dir import (
     write_build,
 )
 from index.keyword_index import KeywordIndex
+from index.publish_target import BuildTarget
 from index.vector_store import FIELD_BODY, FIELD_TITLE
 from ingest.passage import Passage
 
@@ -63,7 +64,7 @@ class TqdmProgressBar(ProgressBar):
 class BuildReport:
     """What a build did."""
 
-    build: Path
+    build: Path | str  # the build folder, or the build's name in a target store
     passages: int
     vectors: int
     embedded: int
@@ -121,13 +122,15 @@ def build_index(
     root: Path,
     embedder: Embedder,
     progress: ProgressFactory | None = None,
+    target: BuildTarget | None = None,
 ) -> BuildReport:
-    """Embed, index and atomically publish `passages` as the current build under `root`."""
+    """Embed, index and atomically publish `passages` as the current build under `root`, or in `target`
+    (e.g. Milvus) when given; `root` then only holds the lock that serialises builds."""
     if not passages:
         raise ValueError("no passages to index")
     started = time.perf_counter()
     with build_lock(root):
-        cache = _previous_vectors(root, embedder)
+        cache = target.previous_vectors(embedder.name, embedder.dim) if target else _previous_vectors(root, embedder)
         specs = row_specs(passages)
         vectors = np.zeros((len(specs), embedder.dim), dtype=np.float32)
         todo = [i for i, spec in enumerate(specs) if spec.key not in cache]
@@ -155,8 +158,11 @@ def build_index(
             np.array([s.field for s in specs], dtype=np.int8),
             [s.key for s in specs],
         )
-        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword)
-        make_current(root, build)
+        if target is not None:
+            build: Path | str = target.publish(manifest, passages, {embedder.name: vectors}, rows, keyword)
+        else:
+            build = write_build(root, build_id, manifest, passages, vectors, rows, keyword)
+            make_current(root, build)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -173,6 +179,9 @@ def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vecto
     bar = progress(len(todo), f"embedding with {embedder.name}") if progress and todo else None
     for as_query in (False, True):
         rows = [i for i in todo if specs[i].as_query is as_query]
+        if isinstance(embedder, BulkEmbedder):  # e.g. spread over a Ray cluster (index/ray_embedding.py)
+            vectors[rows] = embedder.embed_many([specs[i].text for i in rows], as_query, bar.update if bar else None)
+            continue
         embed = embedder.embed_queries if as_query else embedder.embed_passages
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start:start + EMBED_BATCH]

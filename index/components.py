@@ -8,6 +8,7 @@ from haystack import component
 
 from index.build import BuildReport, ProgressFactory, build_index
 from index.embedders import Embedder
+from index.publish_target import BuildTarget
 from ingest.passage import Passage
 
 
@@ -15,8 +16,10 @@ from ingest.passage import Passage
 class IndexBuilder:
     """Passages → embedded, keyword-indexed build published atomically under `root`."""
 
-    def __init__(self, root: Path, embedder: Embedder, progress: ProgressFactory | None = None) -> None:
+    def __init__(self, root: Path, embedder: Embedder, progress: ProgressFactory | None = None,
+                 target: BuildTarget | None = None) -> None:
         self.root = root
+        self.target = target
         self.embedder = embedder
         self.progress = progress
 
@@ -25,4 +28,4 @@ class IndexBuilder:
         """Build and publish the index; with no passages, leave the current build alone (report None)."""
         if not passages:
             return {"report": None}
-        return {"report": build_index(passages, self.root, self.embedder, self.progress)}
+        return {"report": build_index(passages, self.root, self.embedder, self.progress, self.target)}

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
+from index.milvus_build import MilvusBuild
+from index.milvus_store import MilvusConfig, MilvusPointer
+from index.pointer import BuildPointer, FolderPointer
+from index.searchable import SearchableBuild
 from index.tokenizer import warm_up
 from retrieval.abstention.model import AbstentionModel
 from retrieval.retriever import CONFIGS, Retriever
@@ -50,13 +54,37 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder) -> LoadedBuild
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
+def milvus_config(settings: RetrievalSettings) -> MilvusConfig:
+    """Where the Milvus builds live, from the settings."""
+    return MilvusConfig(uri=settings.milvus_uri, base=settings.milvus_collection,
+                        timeout=settings.milvus_timeout_seconds, index_type=settings.milvus_index_type,
+                        keep_builds=settings.milvus_keep_builds)
+
+
+def build_pointer(settings: RetrievalSettings) -> BuildPointer:
+    """What names the current build: the index folder's `CURRENT`, or the Milvus alias."""
+    if settings.vector_store == "milvus":
+        return MilvusPointer(milvus_config(settings))
+    return FolderPointer(settings.index_dir)
+
+
+def open_build(settings: RetrievalSettings, embedder: Embedder) -> SearchableBuild:
+    """The published build of the configured store; a missing FAISS index is first built from the corpus.
+
+    Milvus is never filled here (replicas would race to do it): `faq ingest` publishes to it.
+    """
+    if settings.vector_store == "milvus":
+        return MilvusBuild.open(milvus_config(settings), embedder=embedder.name, dim=embedder.dim)
+    return ensure_index(settings, embedder)
+
+
 WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
 
 
 def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
     embedder = embedder or make_embedder(settings.embedder)
-    index = ensure_index(settings, embedder)
+    index = open_build(settings, embedder)
     retrieval = CONFIGS[config]
     abstention = load_abstention(settings) if retrieval.abstain else None
     retriever = Retriever(index, embedder, abstention, retrieval, top_k=settings.top_k)

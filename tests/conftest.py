@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from index.embedders import Embedder, make_embedder
 from index.pipeline import run_ingest
+from tests.milvus import MilvusServer
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT / "corpus"
@@ -34,3 +36,14 @@ def shared_data() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"shared data not found at {SHARED}")
     return SHARED / "data"
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """A real `milvus-lite server` on a free port over a temporary data folder, stopped at the end."""
+    server = MilvusServer(tmp_path_factory.mktemp("milvus") / "data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

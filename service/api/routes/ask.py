@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from service.answer_cache import cache_key
 from service.api.deps import (
     INDEX_BUILD_HEADER_DOC,
+    AnswerCacheDep,
     MetricsDep,
     RateLimited,
     RetrieverDep,
@@ -28,14 +30,15 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
                                                 " or body over FAQ_MAX_BODY_BYTES"},
         422: {"model": ErrorOut, "description": "Blank question, wrong types, or too many history turns"},
         429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
-        503: {"model": ErrorOut, "description": "Index not loaded yet"},
+        503: {"model": ErrorOut, "description": "Index not loaded yet, or the vector store (Milvus) unavailable"},
     },
 )
 def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
-        metrics: MetricsDep) -> AskOut:
+        metrics: MetricsDep, cache: AnswerCacheDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
     A plain `def`: retrieval is CPU-bound and runs in the thread pool, keeping the event loop free.
+    A question this worker already answered from the same build is answered from its cache.
     """
     check_length(body.question, settings.max_question_chars, "question")
     if len(body.history) > settings.max_history_turns:
@@ -44,7 +47,8 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         check_length(turn.question, settings.max_question_chars, "history question")
     history = [(turn.question, turn.answer) for turn in body.history]
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
-    result = retriever.ask(body.question, history=history or None)
+    key = cache_key(retriever.index.build_id, body.question, history, None)
+    result = cache.get_or_compute(key, lambda: retriever.ask(body.question, history=history or None))
     metrics.observe_answer(result.answered)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
