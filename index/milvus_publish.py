@@ -19,6 +19,7 @@ import numpy as np
 from index.index_dir import Manifest, VectorRows
 from index.keyword_index import KeywordIndex
 from index.milvus_store import (
+    BUILD_PROPERTY,
     EMPTY_TERM,
     KEYWORDS_FIELD,
     PASSAGE_JSON_MAX_BYTES,
@@ -98,8 +99,7 @@ class MilvusTarget:
                                "centroid": vectors[body].mean(axis=0).round(6).tolist() if body.any() else None}
                        for space, vectors in spaces.items()},
         }
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False,
-                                            description=json.dumps(about, ensure_ascii=False))
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("row", DataType.INT64, is_primary=True)
         schema.add_field("passage", DataType.INT64)
         schema.add_field("field", DataType.INT8)
@@ -112,8 +112,9 @@ class MilvusTarget:
             schema.add_field(space_field(space), DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]))
             index.add_index(space_field(space), index_type=self.config.index_type, metric_type="IP")
         client = self.store.client
-        self.store.call(lambda: client.create_collection(name, schema=schema, index_params=index,
-                                                         consistency_level="Strong", timeout=PUBLISH_TIMEOUT_S))
+        self.store.call(lambda: client.create_collection(
+            name, schema=schema, index_params=index, consistency_level="Strong", timeout=PUBLISH_TIMEOUT_S,
+            properties={BUILD_PROPERTY: json.dumps(about, ensure_ascii=False)}))
 
     def _insert(self, name: str, passages: list[Passage], spaces: Mapping[str, np.ndarray], rows: VectorRows,
                 keyword: KeywordIndex) -> None:

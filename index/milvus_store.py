@@ -7,7 +7,7 @@
         passage_json  the passage (on its body row; '' on title rows)
         keywords   sparse vector: the passage's BM25 weight per term (body rows), see `term_id`
         vec_<space>   one float vector field per embedder space (cosine = inner product)
-    The collection's description holds the build's manifest and each space's field and centroid.
+    The collection's property `faq.build` holds the build's manifest and each space's field and centroid.
 
 The URI names a Milvus server (`http://host:19530`, standalone or cluster; `milvus-lite server`
 speaks the same protocol) or a local file (Milvus Lite embedded in this process). Every call has a
@@ -23,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from index.index_dir import IndexLoadError
 from index.pointer import StoreUnavailableError
 
 T = TypeVar("T")
 SEPARATOR = "__"
 KEYWORDS_FIELD = "keywords"
+BUILD_PROPERTY = "faq.build"
 EMPTY_TERM = 0  # title rows hold only this sparse dimension, which no query term maps to
 PASSAGE_JSON_MAX_BYTES = 65_535
 
@@ -109,7 +111,10 @@ class MilvusStore:
         """The manifest and spaces a build collection was published with."""
         client = self.client
         described = self.call(lambda: client.describe_collection(collection, timeout=self.config.timeout))
-        return json.loads(described["description"])
+        try:
+            return json.loads(described["properties"][BUILD_PROPERTY])
+        except (KeyError, ValueError) as err:
+            raise IndexLoadError(f"Milvus collection {collection} is not a published build: {err!r}") from err
 
     def close(self) -> None:
         """Close the connection."""
