@@ -32,6 +32,10 @@ KEYWORDS_FIELD = "keywords"
 BUILD_PROPERTY = "faq.build"
 EMPTY_TERM = 0  # title rows hold only this sparse dimension, which no query term maps to
 PASSAGE_JSON_MAX_BYTES = 65_535
+# No keep-alive pings on an idle connection: gRPC servers with the default ping policy (milvus-lite's)
+# answer them with GOAWAY "too_many_pings" and the connection is lost; a dead server is noticed by the
+# next call's timeout instead.
+GRPC_OPTIONS = {"grpc.keepalive_permit_without_calls": 0, "grpc.keepalive_time_ms": 60_000}
 
 
 def term_id(term: str) -> int:
@@ -78,7 +82,8 @@ class MilvusStore:
         if self._client is None:
             from pymilvus import MilvusClient
 
-            self._client = self.call(lambda: MilvusClient(uri=self.config.uri, timeout=self.config.timeout))
+            self._client = self.call(lambda: MilvusClient(uri=self.config.uri, timeout=self.config.timeout,
+                                                          grpc_options=GRPC_OPTIONS))
         return self._client
 
     def call(self, action: Callable[[], T]) -> T:
