@@ -24,6 +24,7 @@ from ingest.passage import Passage
 MAX_TOPK = 16_384  # Milvus's limit on one search's results
 READ_BATCH = 2_000
 SEARCH_CONSISTENCY = "Eventually"
+LOAD_TIMEOUT_S = 300.0
 
 
 class MilvusBuild:
@@ -57,6 +58,7 @@ class MilvusBuild:
             if embedder is not None and dim is not None and spaces[embedder]["dim"] != dim:
                 raise IndexLoadError(f"Milvus build {manifest.build_id}: {embedder!r} vectors have dimension "
                                      f"{spaces[embedder]['dim']}, the embedder gives {dim}")
+            _ensure_loaded(store, collection)
             passages = _read_passages(store, collection, manifest.passage_count)
         except BaseException:
             store.close()
@@ -160,6 +162,16 @@ class MilvusBuild:
             search_params={"metric_type": "IP"}, consistency_level=SEARCH_CONSISTENCY,
             timeout=self._store.config.timeout))
         return list(result[0])
+
+
+def _ensure_loaded(store: MilvusStore, collection: str) -> None:
+    """Load the collection into memory when it is not (a Milvus Lite server forgets it on restart)."""
+    from pymilvus.client.types import LoadState
+
+    client = store.client
+    state = store.call(lambda: client.get_load_state(collection, timeout=store.config.timeout))
+    if state.get("state") != LoadState.Loaded:
+        store.call(lambda: client.load_collection(collection, timeout=LOAD_TIMEOUT_S))
 
 
 def _read_passages(store: MilvusStore, collection: str, count: int) -> list[Passage]:

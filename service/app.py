@@ -90,7 +90,7 @@ def _make_retriever_state(settings: Settings, metrics: Metrics, answers: AnswerC
             metrics.reloads.labels("failed").inc()
             return
         metrics.reloads.labels("ok").inc()
-        answers.keep_only(retriever.index.build_id)
+        answers.keep_only(retriever.index.manifest.build_id)
         metrics.observe_build(retriever.index.manifest.build_id,
                               previous.index.manifest.build_id if previous is not None else None)
 

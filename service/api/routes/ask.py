@@ -47,7 +47,7 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         check_length(turn.question, settings.max_question_chars, "history question")
     history = [(turn.question, turn.answer) for turn in body.history]
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
-    key = cache_key(retriever.index.build_id, body.question, history, None)
+    key = cache_key(retriever.index.manifest.build_id, body.question, history, None)
     result = cache.get_or_compute(key, lambda: retriever.ask(body.question, history=history or None))
     metrics.observe_answer(result.answered)
     citations = [
