@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -77,3 +78,21 @@ def test_embed_many_keeps_the_order_of_the_texts(local_ray: None, embedder: Embe
         remote.close()
     assert sum(done) == len(texts)
     assert np.sum(vectors * embedder.embed_queries(texts), axis=1).min() >= 0.999
+
+
+def test_faq_ingest_with_ray_builds_the_same_index_as_without(local_ray: None, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    faqs = tmp_path / "faqs.jsonl"
+    faqs.write_text("\n".join(json.dumps({"question": f"第{i}号流程怎么走?", "answer": f"先提交申请,再等{i}天。"},
+                                         ensure_ascii=False) for i in range(12)), "utf-8")
+    runner = CliRunner()
+    for name, extra in (("local", []), ("ray", ["--ray", "auto"])):
+        result = runner.invoke(app, ["ingest", str(faqs), "--index", str(tmp_path / name), *extra])
+        assert result.exit_code == 0, result.output
+        assert "24 vectors: 24 embedded" in " ".join(result.output.split())
+    local, on_ray = LoadedBuild.open(tmp_path / "local"), LoadedBuild.open(tmp_path / "ray")
+    assert local.rows.text_key == on_ray.rows.text_key
+    assert np.sum(local.vectors * on_ray.vectors, axis=1).min() >= 0.999
