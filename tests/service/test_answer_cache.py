@@ -28,33 +28,27 @@ def test_keys_fold_width_and_spaces_but_keep_build_history_language_and_case() -
 def test_lru_is_bounded_and_evicts_the_least_recently_used() -> None:
     lookups: list[bool] = []
     cache = AnswerCache(2, on_lookup=lookups.append)
-    calls: list[str] = []
-
-    def compute(name: str):
-        return lambda: calls.append(name) or _result(name)
-
     keys = {name: cache_key("b", name, None, None) for name in "abc"}
-    cache.get_or_compute(keys["a"], compute("a"))
-    cache.get_or_compute(keys["b"], compute("b"))
-    assert cache.get_or_compute(keys["a"], compute("a")).answer == "a"  # hit: a is now the most recent
-    cache.get_or_compute(keys["c"], compute("c"))  # evicts b
+    cache.put(keys["a"], _result("a"))
+    cache.put(keys["b"], _result("b"))
+    assert cache.get(keys["a"]).answer == "a"  # a is now the most recently used
+    cache.put(keys["c"], _result("c"))  # evicts b
     assert len(cache) == 2
-    cache.get_or_compute(keys["a"], compute("a"))
-    cache.get_or_compute(keys["b"], compute("b"))
-    assert calls == ["a", "b", "c", "b"]
-    assert lookups == [False, False, True, False, True, False]
+    assert cache.get(keys["b"]) is None and cache.get(keys["c"]).answer == "c"
+    assert lookups == [True, False, True]
 
 
 def test_keep_only_drops_other_builds_and_size_zero_caches_nothing() -> None:
     cache = AnswerCache(10)
-    cache.get_or_compute(cache_key("old", "q", None, None), lambda: _result("old"))
-    cache.get_or_compute(cache_key("new", "q", None, None), lambda: _result("new"))
+    cache.put(cache_key("old", "q", None, None), _result("old"))
+    cache.put(cache_key("new", "q", None, None), _result("new"))
     cache.keep_only("new")
     assert len(cache) == 1
-    assert cache.get_or_compute(cache_key("new", "q", None, None), lambda: _result("recomputed")).answer == "new"
+    assert cache.get(cache_key("old", "q", None, None)) is None
+    assert cache.get(cache_key("new", "q", None, None)).answer == "new"
     off = AnswerCache(0)
-    off.get_or_compute(cache_key("b", "q", None, None), lambda: _result("x"))
-    assert len(off) == 0
+    off.put(cache_key("b", "q", None, None), _result("x"))
+    assert len(off) == 0 and off.get(cache_key("b", "q", None, None)) is None
     with pytest.raises(ValueError, match=">= 0"):
         AnswerCache(-1)
 
@@ -85,7 +79,7 @@ def test_a_repeated_question_is_answered_from_the_cache(make_client: ClientFacto
 def test_a_new_build_empties_the_cache_of_the_old_one(make_app, retriever: Retriever) -> None:
     app = make_app()
     services = app.state.services
-    services.answers.get_or_compute(cache_key(retriever.index.build_id, "q", None, None), lambda: _result("x"))
+    services.answers.put(cache_key(retriever.index.build_id, "q", None, None), _result("x"))
     new = SimpleNamespace(index=SimpleNamespace(build_id="20990101T000000000000Z",
                                                 manifest=SimpleNamespace(build_id="20990101T000000000000Z")))
     services.retrievers.on_reload(new, retriever)

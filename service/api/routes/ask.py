@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.answer_cache import cache_key
 from service.api.deps import (
@@ -33,12 +34,12 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
         503: {"model": ErrorOut, "description": "Index not loaded yet, or the vector store (Milvus) unavailable"},
     },
 )
-def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
+async def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
         metrics: MetricsDep, cache: AnswerCacheDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
-    A plain `def`: retrieval is CPU-bound and runs in the thread pool, keeping the event loop free.
-    A question this worker already answered from the same build is answered from its cache.
+    A question this worker already answered from the same build is answered from its cache, on the event
+    loop; otherwise retrieval (CPU-bound) runs in the thread pool, keeping the event loop free.
     """
     check_length(body.question, settings.max_question_chars, "question")
     if len(body.history) > settings.max_history_turns:
@@ -48,7 +49,10 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
     history = [(turn.question, turn.answer) for turn in body.history]
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
     key = cache_key(retriever.index.manifest.build_id, body.question, history, None)
-    result = cache.get_or_compute(key, lambda: retriever.ask(body.question, history=history or None))
+    result = cache.get(key)
+    if result is None:
+        result = await run_in_threadpool(retriever.ask, body.question, history=history or None)
+        cache.put(key, result)
     metrics.observe_answer(result.answered)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
