@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	# The CPU build of torch first (pinned; an unpinned torch pulls GBs of CUDA), then the project.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[use,st,dev]'
+	$(BIN)/pip install -q -e '.[use,st,dev,milvus,ray]'
 	touch $(STAMP)
 
 browser:  ## Debian's chromium for the browser tests (skipped by the tests when absent)

@@ -41,23 +41,39 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder)")] = None,
     index: IndexOption = None,
     embedder: EmbedderOption = None,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Embed on a Ray cluster: 'auto' (RAY_ADDRESS or a local `ray start`, else a new local Ray) "
+                      "or its address")] = None,
 ) -> None:
-    """Parse pages and (re)build the index; unchanged passages are not embedded again."""
+    """Parse pages and (re)build the index (in FAQ_INDEX_DIR, or in Milvus with FAQ_VECTOR_STORE=milvus);
+    unchanged passages are not embedded again."""
     # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.
     from index.build import TqdmProgressBar
+    from index.milvus_publish import MilvusTarget
     from index.pipeline import run_ingest
-    from retrieval.loading import make_calibrator
+    from index.pointer import StoreUnavailableError
+    from index.ray_embedding import RayEmbedder
+    from retrieval.loading import make_calibrator, milvus_config
 
     settings = _settings(index, embedder)
     sources = paths or [settings.corpus_dir]
     model = make_embedder(settings.embedder)
+    bulk = RayEmbedder(model, ray) if ray else None
+    target = MilvusTarget(milvus_config(settings)) if settings.vector_store == "milvus" else None
     try:
-        report = run_ingest(sources, settings.index_dir, model, file_progress=_file_progress,
-                            embed_progress=TqdmProgressBar, calibrate=make_calibrator(settings, model))
+        report = run_ingest(sources, settings.index_dir, bulk or model, file_progress=_file_progress,
+                            embed_progress=TqdmProgressBar, target=target,
+                            calibrate=None if target else make_calibrator(settings, model))
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
         err_console.print(f"[red]error:[/red] {err} ({err.parsed.files_read} files read)")
         raise typer.Exit(1) from None
+    except StoreUnavailableError as err:
+        err_console.print(f"[red]error:[/red] nothing published: {err}")
+        raise typer.Exit(1) from None
+    finally:
+        if bulk is not None:
+            bulk.close()
     parsed, build = report.parsed, report.build
     _print_skipped(parsed.skipped)
     console.print(
@@ -160,7 +176,8 @@ def serve(
         os.environ["FAQ_INDEX_DIR"] = str(index)
     from retrieval.loading import ensure_index, load_abstention
 
-    if current_build(settings.index_dir) is None:
+    # With Milvus the workers follow its alias, and start (not ready) even while Milvus is down.
+    if settings.vector_store == "faiss" and current_build(settings.index_dir) is None:
         # Built once here, so that several workers do not race to build the same index.
         from index.build import TqdmProgressBar
 
@@ -168,7 +185,7 @@ def serve(
                       "before serving (once; later starts reuse it)…")
         build = _load(lambda: ensure_index(settings, make_embedder(settings.embedder), embed_progress=TqdmProgressBar))
         console.print(f"index built: {build.manifest.passage_count} passages → {build.build_id}")
-    else:
+    elif settings.vector_store == "faiss":
         # Refuse a broken index with a clear message before any worker starts, without loading the
         # model: a single worker runs in this process, which would otherwise hold it twice.
         _load(lambda: LoadedBuild.open(settings.index_dir, embedder=settings.embedder))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from index.embedders import Embedder
+from index.embedders import BulkEmbedder, Embedder
 from index.index_dir import (
     FORMAT_VERSION,
     IndexLoadError,
@@ -26,6 +26,7 @@ from index.index_dir import (
     write_build,
 )
 from index.keyword_index import KeywordIndex
+from index.publish_target import BuildTarget
 from index.vector_store import FIELD_BODY, FIELD_TITLE
 from ingest.passage import Passage
 
@@ -66,7 +67,7 @@ class TqdmProgressBar(ProgressBar):
 class BuildReport:
     """What a build did."""
 
-    build: Path
+    build: Path | str  # the build folder, or the build's name in a target store
     passages: int
     vectors: int
     embedded: int
@@ -143,17 +144,19 @@ def build_index(
     embedder: Embedder,
     progress: ProgressFactory | None = None,
     calibrate: Calibrator | None = None,
+    target: BuildTarget | None = None,
 ) -> BuildReport:
-    """Embed, index and atomically publish `passages` as the current build under `root`.
+    """Embed, index and atomically publish `passages` as the current build under `root`, or in `target`
+    (e.g. Milvus) when given; `root` then only holds the lock that serialises builds.
 
-    `calibrate` sees the complete build before it is published, and what it returns is recorded in
-    the manifest (`calibration`); a calibrator that fails leaves the current build serving.
+    `calibrate` sees the complete folder build before it is published, and what it returns is recorded
+    in the manifest (`calibration`); a calibrator that fails leaves the current build serving.
     """
     if not passages:
         raise ValueError("no passages to index")
     started = time.perf_counter()
     with build_lock(root):
-        cache = _previous_vectors(root, embedder)
+        cache = target.previous_vectors(embedder.name, embedder.dim) if target else _previous_vectors(root, embedder)
         specs = row_specs(passages)
         vectors = np.zeros((len(specs), embedder.dim), dtype=np.float32)
         todo = [i for i, spec in enumerate(specs) if spec.key not in cache]
@@ -163,7 +166,7 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate)
+        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate, target=target)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -188,8 +191,10 @@ def publish_build(root: Path, passages: list[Passage], vectors: np.ndarray, rows
 
 
 def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
-             corpus_key: str | None = None, calibrate: Calibrator | None = None) -> Path:
-    """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock)."""
+             corpus_key: str | None = None, calibrate: Calibrator | None = None,
+             target: BuildTarget | None = None) -> Path | str:
+    """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock);
+    with a `target`, the build is published there instead (a Milvus collection behind an alias)."""
     keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
     built_at = datetime.now(UTC)
     build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -203,6 +208,8 @@ def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: Vec
         built_at=built_at.isoformat(timespec="seconds"),
         build_id=build_id,
     )
+    if target is not None:
+        return target.publish(manifest, passages, {embedder.name: vectors}, rows, keyword)
     build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
     make_current(root, build)
     return build
@@ -213,6 +220,9 @@ def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vecto
     bar = progress(len(todo), f"embedding with {embedder.name}") if progress and todo else None
     for as_query in (False, True):
         rows = [i for i in todo if specs[i].as_query is as_query]
+        if isinstance(embedder, BulkEmbedder):  # e.g. spread over a Ray cluster (index/ray_embedding.py)
+            vectors[rows] = embedder.embed_many([specs[i].text for i in rows], as_query, bar.update if bar else None)
+            continue
         embed = embedder.embed_queries if as_query else embedder.embed_passages
         for start in range(0, len(rows), EMBED_BATCH):
             batch = rows[start:start + EMBED_BATCH]

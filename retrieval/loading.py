@@ -16,6 +16,10 @@ from typing import Any
 from index.build import ProgressFactory
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
+from index.milvus_build import MilvusBuild
+from index.milvus_store import MilvusConfig, MilvusPointer
+from index.pointer import BuildPointer, FolderPointer
+from index.searchable import SearchableBuild
 from index.tokenizer import warm_up
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
@@ -108,7 +112,7 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
-def build_threshold(build: LoadedBuild, model: AbstentionModel) -> float | None:
+def build_threshold(build: SearchableBuild, model: AbstentionModel) -> float | None:
     """The answer threshold the build fitted on itself for `model`, if it did (None: use the model's own)."""
     calibration = build.manifest.calibration or {}
     threshold = calibration.get("threshold")
@@ -120,11 +124,37 @@ def build_threshold(build: LoadedBuild, model: AbstentionModel) -> float | None:
     return float(threshold)
 
 
+def milvus_config(settings: RetrievalSettings) -> MilvusConfig:
+    """Where the Milvus builds live, from the settings."""
+    return MilvusConfig(uri=settings.milvus_uri, base=settings.milvus_collection,
+                        timeout=settings.milvus_timeout_seconds, index_type=settings.milvus_index_type,
+                        keep_builds=settings.milvus_keep_builds)
+
+
+def build_pointer(settings: RetrievalSettings) -> BuildPointer:
+    """What names the current build: the index folder's `CURRENT`, or the Milvus alias."""
+    if settings.vector_store == "milvus":
+        return MilvusPointer(milvus_config(settings))
+    return FolderPointer(settings.index_dir)
+
+
+def open_build(settings: RetrievalSettings, embedder: Embedder) -> SearchableBuild:
+    """The published build of the configured store; a missing FAISS index is first built from the corpus.
+
+    Milvus is never filled here (replicas would race to do it): `faq ingest` publishes to it.
+    """
+    if settings.vector_store == "milvus":
+        return MilvusBuild.open(milvus_config(settings), embedder=embedder.name, dim=embedder.dim)
+    return ensure_index(settings, embedder)
+
+
+
+
 def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None
                    ) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
     embedder = embedder or make_embedder(settings.embedder)
-    index = ensure_index(settings, embedder)
+    index = open_build(settings, embedder)
     retrieval = CONFIGS[config]
     abstention, threshold = None, None
     if retrieval.abstain:

@@ -16,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
 from index.index_dir import IndexLoadError
-from retrieval.loading import CalibrationMissingError, load_retriever
+from index.pointer import StoreUnavailableError
+from retrieval.loading import CalibrationMissingError, build_pointer, load_retriever
 from retrieval.retriever import Retriever
+from service.answer_cache import AnswerCache
 from service.api.deps import Services
 from service.api.routes import admin, ask, feedback, health, pages, passages, search, suggested, topics
 from service.api.routes.pages import DOCS_ASSETS, STATIC_DIR
@@ -44,13 +46,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
     try:  # builds the index from the corpus folder when there is none yet
         retriever = await run_in_threadpool(load_retriever, services.settings)
-    except (IndexLoadError, CalibrationMissingError) as err:
+    except (StoreUnavailableError, IndexLoadError) as err:
+        if services.retrievers.pointer.store == "faiss":
+            raise StartupError(f"cannot start: {err}") from err
+        # A shared store may be down or not filled yet: serve 503s and load once it answers.
+        services.retrievers.mark_unavailable(str(err))
+    except CalibrationMissingError as err:
         raise StartupError(f"cannot start: {err}") from err
-    services.retrievers.swap(retriever)
-    services.metrics.observe_build(retriever.index.manifest.build_id, None)
-    manifest = retriever.index.manifest
-    log.info("serving index build %s (%d passages, %s)", manifest.build_id, manifest.passage_count,
-             manifest.embedder)
+    else:
+        services.retrievers.swap(retriever)
+        services.metrics.observe_build(retriever.index.manifest.build_id, None)
+        manifest = retriever.index.manifest
+        log.info("serving index build %s (%d passages, %s)", manifest.build_id, manifest.passage_count,
+                 manifest.embedder)
     watcher = None
     if services.retrievers.check_interval > 0:
         watcher = asyncio.create_task(_follow_current(services.retrievers), name="follow-index-CURRENT")
@@ -74,7 +82,7 @@ async def _follow_current(state: RetrieverState) -> None:
             log.exception("checking the index folder for a new build failed")
 
 
-def _make_retriever_state(settings: Settings, metrics: Metrics) -> RetrieverState:
+def _make_retriever_state(settings: Settings, metrics: Metrics, answers: AnswerCache) -> RetrieverState:
     def load(previous: Retriever | None) -> Retriever:
         return load_retriever(settings, embedder=previous.embedder if previous else None)
 
@@ -83,10 +91,12 @@ def _make_retriever_state(settings: Settings, metrics: Metrics) -> RetrieverStat
             metrics.reloads.labels("failed").inc()
             return
         metrics.reloads.labels("ok").inc()
+        answers.keep_only(retriever.index.manifest.build_id)
         metrics.observe_build(retriever.index.manifest.build_id,
                               previous.index.manifest.build_id if previous is not None else None)
 
-    return RetrieverState(settings.index_dir, load, on_reload=reloaded, check_interval=settings.index_check_seconds)
+    return RetrieverState(build_pointer(settings), load, on_reload=reloaded,
+                          check_interval=settings.index_check_seconds)
 
 
 def _document_limits(app: FastAPI, settings: Settings) -> None:
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings are read from the environment (FAQ_*) once, here, when not given."""
     settings = settings or Settings()
     metrics = Metrics(settings.metrics_dir)
+    answers = AnswerCache(settings.answer_cache_size, on_lookup=metrics.observe_cache_lookup)
     app = FastAPI(
         title="FAQ assistant",
         version="0.1.0",
@@ -118,11 +129,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = Services(
         settings=settings,
-        retrievers=_make_retriever_state(settings, metrics),
+        retrievers=_make_retriever_state(settings, metrics, answers),
         feedback=FeedbackLog(settings.feedback_log),
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
         popular=PopularQuestions(settings.feedback_log),
+        answers=answers,
     )
     _document_limits(app, settings)
     install_error_handlers(app)

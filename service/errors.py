@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from index.pointer import StoreUnavailableError
+
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error handlers on `app`."""
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreUnavailableError, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -64,6 +67,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The shared store failed mid-request: 503, and later requests fail fast until it answers again."""
+    request.app.state.services.retrievers.mark_unavailable(str(exc))
+    return JSONResponse({"detail": f"the vector store is unavailable: {exc}; try again shortly"}, status_code=503,
+                        headers={"Retry-After": "5"})
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -50,6 +50,9 @@ class Metrics:
         self.answers = Counter(
             "faq_answers", "Questions answered or abstained on.", ["outcome"], registry=self.registry,
         )
+        self.answer_cache = Counter(
+            "faq_answer_cache", "Answer cache lookups by result (hit or miss).", ["result"], registry=self.registry,
+        )
         self.feedback = Counter(
             "faq_feedback", "Feedback received, by helpfulness.", ["helpful"], registry=self.registry,
         )
@@ -71,6 +74,10 @@ class Metrics:
     def observe_answer(self, answered: bool) -> None:
         """Count one question as answered or abstained."""
         self.answers.labels("answered" if answered else "abstained").inc()
+
+    def observe_cache_lookup(self, hit: bool) -> None:
+        """Count one answer cache lookup."""
+        self.answer_cache.labels("hit" if hit else "miss").inc()
 
     def observe_build(self, build_id: str, previous_build_id: str | None) -> None:
         """Record that this process now serves `build_id` instead of `previous_build_id`."""

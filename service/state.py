@@ -6,6 +6,12 @@ once per `check_interval` (FAQ_INDEX_CHECK_SECONDS; on a request, and from a tim
 runs) it reads that small file, and when it names another build than the one serving, loads the
 new build in a background thread and swaps it in. Requests never wait for a load: they keep the
 retriever they started with. A `check_interval` of 0 turns following off (only explicit reloads).
+
+What names the current build is a `BuildPointer`: the folder's `CURRENT` file, or the Milvus alias
+(index/pointer.py). A shared store can be unreachable: then the state is marked unavailable (with
+the reason `/readyz` reports, and requests get 503 at once), the check keeps looking, and when the
+store answers again it loads the published build afresh (a new connection) and serves again; a
+replica that started while the store was down loads its first build the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from index.index_dir import IndexLoadError, current_build
+from index.index_dir import IndexLoadError
+from index.pointer import BuildPointer, FolderPointer, StoreUnavailableError
 from retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -41,9 +48,9 @@ class RetrieverState:
     (a single reference assignment) never shows a request a mix of two indexes.
     """
 
-    def __init__(self, index_dir: Path, loader: Loader, on_reload: ReloadListener | None = None,
+    def __init__(self, pointer: BuildPointer | Path, loader: Loader, on_reload: ReloadListener | None = None,
                  check_interval: float = CHECK_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self.index_dir = index_dir
+        self.pointer = FolderPointer(pointer) if isinstance(pointer, Path) else pointer
         self.loader = loader
         self.on_reload = on_reload
         self.check_interval = check_interval
@@ -54,11 +61,23 @@ class RetrieverState:
         self._next_check = 0.0
         self._background: threading.Thread | None = None
         self._failed: dict[str, float] = {}  # build id → when loading it failed
+        self._unavailable: str | None = None  # why the store cannot serve now (None: it can)
 
     @property
     def current(self) -> Retriever | None:
         """The retriever new requests should use, or None before the first load."""
         return self._retriever
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why the store cannot serve right now, or None when it can."""
+        return self._unavailable
+
+    def mark_unavailable(self, reason: str) -> None:
+        """The store failed a request: refuse requests until it answers again (then reload afresh)."""
+        if self._unavailable is None:
+            log.warning("the vector store is unavailable: %s", reason)
+        self._unavailable = reason
 
     def swap(self, retriever: Retriever) -> Retriever | None:
         """Make `retriever` current; returns the one it replaces."""
@@ -77,14 +96,18 @@ class RetrieverState:
     def _load_and_swap(self) -> tuple[Retriever, Retriever | None]:
         previous = self._retriever
         try:
-            build = current_build(self.index_dir)
-            if build is None:  # never build a whole index inside a request or a worker thread
-                raise IndexLoadError(f"no index at {self.index_dir}: run `faq ingest` first")
+            if self.pointer.current() is None:  # never build a whole index inside a request or a worker thread
+                raise IndexLoadError(f"no {self.pointer.store} build is published: run `faq ingest` first")
             retriever = self.loader(previous)
+        except StoreUnavailableError as err:
+            self.mark_unavailable(str(err))
+            self._notify(None, previous)
+            raise
         except Exception:
             self._notify(None, previous)
             raise
         self.swap(retriever)
+        self._unavailable = None
         self._failed.pop(serving_build(retriever) or "", None)
         self._notify(retriever, previous)
         return retriever, previous
@@ -94,22 +117,25 @@ class RetrieverState:
             self.on_reload(retriever, previous)
 
     def check_for_new_build(self) -> bool:
-        """Start a background reload if `CURRENT` names a build other than the one serving.
+        """Start a background reload if the pointer names a build other than the one serving.
 
         Cheap and never blocking: does nothing more than once per `check_interval` (one read of
-        the small `CURRENT` file), nothing while a reload runs, and nothing before the first load
-        (start-up loads the index). Returns True when it started a reload.
+        the small `CURRENT` file, or of the alias), nothing while a reload runs, and nothing before
+        the first load (start-up loads the index) unless the store was unavailable then. Also
+        reloads afresh once an unavailable store answers again. Returns True when it started a reload.
         """
         if self.check_interval <= 0:
             return False
         now = self._clock()
         with self._flags:
-            if now < self._next_check or self._background is not None or self._retriever is None:
+            if now < self._next_check or self._background is not None:
+                return False
+            if self._retriever is None and self._unavailable is None:
                 return False
             self._next_check = now + self.check_interval
         try:
             target = self._current_build_id()
-            if target is None or target == serving_build(self._retriever):
+            if target is None or (target == serving_build(self._retriever) and self._unavailable is None):
                 return False
         except Exception:  # a request must never fail because of this check
             log.exception("cannot compare the index folder's CURRENT build with the one serving")
@@ -135,19 +161,24 @@ class RetrieverState:
 
     def _current_build_id(self) -> str | None:
         try:
-            build = current_build(self.index_dir)
+            return self.pointer.current()
+        except StoreUnavailableError as err:
+            self.mark_unavailable(str(err))
+            return None
         except (OSError, IndexLoadError) as err:
             log.warning("cannot read the index pointer: %s", err)
             return None
-        return None if build is None else build.name
 
     def _reload_in_background(self, target: str) -> None:
         try:
             with self.reload_lock:
-                if self._current_build_id() == serving_build(self._retriever):
+                if self._current_build_id() == serving_build(self._retriever) and self._unavailable is None:
                     return  # an explicit reload got there first
                 try:
                     retriever, previous = self._load_and_swap()
+                except StoreUnavailableError as err:  # not the build's fault: tried again at the next check
+                    log.warning("the vector store is still unavailable: %s", err)
+                    return
                 except Exception as err:  # the build serving now keeps serving
                     self._failed[target] = self._clock()
                     log.warning("index build %s could not be loaded, still serving build %s: %s", target,

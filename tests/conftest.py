@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from index.embedders import Embedder, make_embedder
 from index.pipeline import run_ingest
 from retrieval.loading import make_calibrator
 from retrieval.settings import RetrievalSettings
+from tests.milvus import MilvusServer
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT / "corpus"
@@ -67,3 +69,14 @@ def wait_for_build_lock(root: Path, process: subprocess.Popen[bytes], timeout: f
         assert process.poll() is None, f"the ingest ended (exit {process.returncode}) before it took the build lock"
         assert time.monotonic() < deadline, f"the ingest did not take the build lock within {timeout:.0f} s"
         time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """A real `milvus-lite server` on a free port over a temporary data folder, stopped at the end."""
+    server = MilvusServer(tmp_path_factory.mktemp("milvus") / "data")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,5 +1,5 @@
 """Embedders behind one protocol, created by name."""
 
-from index.embedders.base import Embedder, UnknownEmbedderError, make_embedder
+from index.embedders.base import BulkEmbedder, Embedder, UnknownEmbedderError, make_embedder
 
-__all__ = ["Embedder", "UnknownEmbedderError", "make_embedder"]
+__all__ = ["BulkEmbedder", "Embedder", "UnknownEmbedderError", "make_embedder"]

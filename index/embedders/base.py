@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -20,6 +21,16 @@ class Embedder(Protocol):
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Vectors for passages (title + answer)."""
+        ...
+
+
+@runtime_checkable
+class BulkEmbedder(Embedder, Protocol):
+    """An embedder that embeds a whole list at once in its own way (e.g. spread over a cluster)."""
+
+    def embed_many(self, texts: list[str], as_query: bool, on_progress: Callable[[int], None] | None = None
+                   ) -> np.ndarray:
+        """Vectors of every text, in order (queries' or passages' prefix); reports texts done as they finish."""
         ...
 
 

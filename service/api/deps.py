@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request, Response
 
 from retrieval.retriever import Retriever
+from service.answer_cache import AnswerCache
 from service.core.config import Settings
 from service.feedback import FeedbackLog
 from service.metrics import Metrics
@@ -27,6 +28,7 @@ class Services:
     metrics: Metrics
     rate_limiter: RateLimiter
     popular: PopularQuestions
+    answers: AnswerCache
 
 
 async def get_services(request: Request) -> Services:
@@ -50,6 +52,9 @@ async def get_retriever(services: ServicesDep) -> Retriever:
     """
     services.retrievers.check_for_new_build()
     retriever = services.retrievers.current
+    if services.retrievers.unavailable is not None:  # fail fast until the store answers again
+        raise HTTPException(503, f"the vector store is unavailable: {services.retrievers.unavailable}; "
+                                 "try again shortly", headers={"Retry-After": "5"})
     if retriever is None:
         raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
     return retriever
@@ -58,6 +63,11 @@ async def get_retriever(services: ServicesDep) -> Retriever:
 async def get_metrics(services: ServicesDep) -> Metrics:
     """The app's metrics."""
     return services.metrics
+
+
+async def get_answer_cache(services: ServicesDep) -> AnswerCache:
+    """This worker's answer cache."""
+    return services.answers
 
 
 async def get_feedback_log(services: ServicesDep) -> FeedbackLog:
@@ -69,6 +79,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
+AnswerCacheDep = Annotated[AnswerCache, Depends(get_answer_cache)]
 
 
 async def get_popular_questions(services: ServicesDep) -> PopularQuestions:

@@ -186,6 +186,8 @@ class ReadyOut(BaseModel):
     embedder: str
     built_at: str
     build_id: str = Field(description="The index build this worker serves (also sent as X-Index-Build)")
+    store: str = Field(description="Where builds live: 'faiss' (index folder) or 'milvus'")
+    reason: str = Field("", description="Why the worker is not ready (empty when it is)")
 
 
 class ManifestOut(BaseModel):

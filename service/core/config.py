@@ -25,6 +25,10 @@ class Settings(RetrievalSettings):
         1.0, ge=0, description="How often each worker looks for a new CURRENT build; 0: only /admin/reload loads one",
     )
 
+    answer_cache_size: int = Field(
+        1024, ge=0, description="Answers kept per worker for repeated questions (LRU, per build); 0: no cache",
+    )
+
     max_question_chars: int = Field(500, ge=1)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     max_history_turns: int = Field(10, ge=0)

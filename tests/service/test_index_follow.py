@@ -75,7 +75,7 @@ class FakeClock:
 def _follow_by(app: FastAPI, clock: FakeClock) -> RetrieverState:
     """Give the app a `RetrieverState` like its own (folder, loader, listener, interval) that reads `clock`."""
     own = app.state.services.retrievers
-    state = RetrieverState(own.index_dir, own.loader, on_reload=own.on_reload, check_interval=own.check_interval,
+    state = RetrieverState(own.pointer, own.loader, on_reload=own.on_reload, check_interval=own.check_interval,
                            clock=clock)
     if own.current is not None:
         state.swap(own.current)
@@ -94,6 +94,7 @@ def stub_app(make_app: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -
     app: FastAPI = make_app(index_check_seconds=INTERVAL)
     _follow_by(app, clock).swap(_stub("old"))
     monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
+    monkeypatch.setattr("index.pointer.FolderPointer.current", lambda _pointer: "new")
     return app
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from retrieval.retriever import Retriever
+from service.answer_cache import cache_key
 from service.api.deps import (
     INDEX_BUILD_HEADER_DOC,
+    AnswerCacheDep,
     MetricsDep,
     RateLimited,
     RetrieverDep,
@@ -29,14 +32,15 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
                                                 " or body over FAQ_MAX_BODY_BYTES"},
         422: {"model": ErrorOut, "description": "Blank question, wrong types, or too many history turns"},
         429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
-        503: {"model": ErrorOut, "description": "Index not loaded yet"},
+        503: {"model": ErrorOut, "description": "Index not loaded yet, or the vector store (Milvus) unavailable"},
     },
 )
-def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
-        metrics: MetricsDep) -> AskOut:
+async def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
+        metrics: MetricsDep, cache: AnswerCacheDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
-    A plain `def`: retrieval is CPU-bound and runs in the thread pool, keeping the event loop free.
+    A question this worker already answered from the same build is answered from its cache, on the event
+    loop; otherwise retrieval (CPU-bound) runs in the thread pool, keeping the event loop free.
     """
     check_length(body.question, settings.max_question_chars, "question")
     if len(body.history) > settings.max_history_turns:
@@ -45,7 +49,11 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         check_length(turn.question, settings.max_question_chars, "history question")
     history = [(turn.question, turn.answer) for turn in body.history]
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
-    result = retriever.ask(body.question, history=history or None, lang=body.lang)
+    key = cache_key(retriever.index.manifest.build_id, body.question, history, body.lang)
+    result = cache.get(key)
+    if result is None:
+        result = await run_in_threadpool(retriever.ask, body.question, history=history or None, lang=body.lang)
+        cache.put(key, result)
     metrics.observe_answer(result.answered)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),

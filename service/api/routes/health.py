@@ -19,15 +19,18 @@ async def healthz() -> HealthOut:
 
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut, "description": "Not loaded"}})
 async def readyz(services: ServicesDep) -> JSONResponse:
-    """Readiness: 200 with the index build in use, 503 while none is loaded."""
-    services.retrievers.check_for_new_build()
-    retriever = services.retrievers.current
-    if retriever is None:
-        body = ReadyOut(ready=False, passages=0, embedder=services.settings.embedder, built_at="", build_id="")
+    """Readiness: 200 with the index build in use; 503 with the reason while none is loaded or the store is down."""
+    state = services.retrievers
+    state.check_for_new_build()
+    retriever, unavailable, store = state.current, state.unavailable, state.pointer.store
+    if retriever is None or unavailable is not None:
+        reason = unavailable or "the index is not loaded yet"
+        body = ReadyOut(ready=False, passages=0, embedder=services.settings.embedder, built_at="", build_id="",
+                        store=store, reason=reason)
         return JSONResponse(body.model_dump(), status_code=503)
     manifest = retriever.index.manifest
     body = ReadyOut(ready=True, passages=len(retriever.index.passages), embedder=manifest.embedder,
-                    built_at=manifest.built_at, build_id=manifest.build_id)
+                    built_at=manifest.built_at, build_id=manifest.build_id, store=store)
     return JSONResponse(body.model_dump())
 
 

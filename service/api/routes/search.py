@@ -23,7 +23,7 @@ DEFAULT_LIMIT = 10
         413: {"model": ErrorOut, "description": "q longer than FAQ_MAX_QUESTION_CHARS"},
         422: {"model": ErrorOut, "description": "Blank q, or limit/offset out of range"},
         429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
-        503: {"model": ErrorOut, "description": "Index not loaded yet"},
+        503: {"model": ErrorOut, "description": "Index not loaded yet, or the vector store (Milvus) unavailable"},
     },
 )
 async def search(
