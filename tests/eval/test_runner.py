@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from eval.datasets import ambiguous_titles, bq
-from eval.report import CONFIDENCE_PLOT, RECALL_PLOT, write_reports
+from eval.report import CONFIDENCE_PLOT, PRECISION_COVERAGE_PLOT, RECALL_PLOT, write_reports
 from eval.runner import (
     EvalSetupError,
     RelevanceJudge,
@@ -114,8 +114,8 @@ def test_runs_every_configuration_and_writes_reports(dataset: tuple[Path, Path],
     assert result.relevant_counts == [1, 1, 1, 1, 1, 0, 0]
 
     written = write_reports(result, tmp_path / "out")
-    assert set(written) == {"results.json", "report.md", RECALL_PLOT, CONFIDENCE_PLOT}
-    for plot in (RECALL_PLOT, CONFIDENCE_PLOT):
+    assert set(written) == {"results.json", "report.md", RECALL_PLOT, CONFIDENCE_PLOT, PRECISION_COVERAGE_PLOT}
+    for plot in (RECALL_PLOT, CONFIDENCE_PLOT, PRECISION_COVERAGE_PLOT):
         assert written[plot].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads(written["results.json"].read_text("utf-8"))
     assert data["configs"]["dense:missing"]["available"] is False
