@@ -1,8 +1,9 @@
 """Self-calibration at ingest: the corpus makes its own calibration set, and its answer threshold is fitted on it.
 
 - Positives: a sentence of an entry's answer, asked as a question, should find that entry.
-- In-domain negatives: an entry's title asked with that entry held out of the corpus is a question
-  about this help center that the index cannot answer.
+- In-domain negatives: an entry's title asked with that entry held out of the corpus (and with it its
+  near-duplicates: the same title, or a body at cosine >= 0.9, as translations and copies are) is a
+  question about this help center that the index cannot answer.
 - Off-topic negatives: each shipped background question, asked with itself held out of the background.
 
 The shipped model's confidence is fitted across corpora; a corpus whose unanswerable questions still
@@ -21,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from index.vector_store import FIELD_TITLE
+from index.vector_store import FIELD_BODY, FIELD_TITLE
+from ingest.normalize import normalize_for_matching
 from retrieval.abstention.features import DecisionFeatures
 from retrieval.retriever import Retriever
 
@@ -29,6 +31,9 @@ MAX_FALSE_ANSWERS = 0.1
 MAX_ENTRIES = 400
 MIN_SENTENCE_CHARS = 8
 SEED = 0
+# Another passage whose body is this close to an entry's body says the same (a translation, a copy).
+DUPLICATE_COSINE = 0.9
+DUPLICATE_NEIGHBOURS = 20
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s")
 
 
@@ -85,13 +90,19 @@ def self_examples(retriever: Retriever, max_entries: int = MAX_ENTRIES) -> list[
         ranking = retriever.decide(sentence, *_fused(retriever, sentence, vector))
         right = bool(ranking.passages) and ranking.passages[0] == entry
         examples.append(SelfExample("positive", ranking.features, ranking.confidence, right))
+    same_title: dict[str, list[int]] = {}
+    for i, passage in enumerate(index.passages):
+        same_title.setdefault(normalize_for_matching(passage.title), []).append(i)
     if len(index.passages) > 1:
         for entry in entries:
             own = index.passage_vectors(space, [entry])
             titles = own.vectors[own.field == FIELD_TITLE]
             if len(titles):
                 title = index.passages[entry].title
-                ranking = retriever.decide(title, *_fused(retriever, title, titles[0]), exclude=(entry,))
+                signals, fused = _fused(retriever, title, titles[0])
+                held_out = (entry, *same_title.get(normalize_for_matching(title), ()),
+                            *_duplicates(retriever, entry, own.vectors[own.field == FIELD_BODY]))
+                ranking = retriever.decide(title, signals, fused, exclude=held_out)
                 examples.append(SelfExample("held_out", ranking.features, ranking.confidence, False))
     background = retriever.background
     for i, question in enumerate(background.questions):
@@ -121,6 +132,16 @@ def self_calibrate(retriever: Retriever, max_false_answers: float = MAX_FALSE_AN
     return SelfCalibration(round(threshold, 6), round(precision, 4), round(coverage, 4), round(false_answers, 4),
                            round(model_threshold, 6), counts["positive"], counts["held_out"], counts["off_topic"],
                            retriever.abstention.fingerprint if retriever.abstention else "")
+
+
+def _duplicates(retriever: Retriever, entry: int, body: np.ndarray) -> list[int]:
+    """Passages that say the same as `entry` (its translation, a copy on another page): held out with it, since
+    the index could answer its title with them."""
+    if not len(body):
+        return []
+    hits = retriever.index.dense_search(retriever.embedder.name, body[0], DUPLICATE_NEIGHBOURS)
+    return [int(p) for p, cosine in zip(hits.passages.tolist(), np.nan_to_num(hits.body, nan=-1.0).tolist(),
+                                        strict=True) if p != entry and cosine >= DUPLICATE_COSINE]
 
 
 def _fused(retriever: Retriever, question: str, vector: np.ndarray) -> tuple[Any, np.ndarray]:
