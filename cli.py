@@ -41,8 +41,10 @@ def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the corpus folder)")] = None,
     index: IndexOption = None,
     embedder: EmbedderOption = None,
+    curation: Annotated[Path | None, typer.Option(
+        "--curation", help="Curation folder: alternates, synonyms, dictionary, entries (default: FAQ_CURATION_DIR)")] = None,
 ) -> None:
-    """Parse pages and (re)build the index; unchanged passages are not embedded again."""
+    """Parse pages, apply the curation folder and (re)build the index; unchanged passages are not embedded again."""
     # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.
     from index.build import TqdmProgressBar
     from index.pipeline import run_ingest
@@ -51,13 +53,16 @@ def ingest(
     sources = paths or [settings.corpus_dir]
     try:
         report = run_ingest(sources, settings.index_dir, make_embedder(settings.embedder),
-                            file_progress=_file_progress, embed_progress=TqdmProgressBar)
+                            file_progress=_file_progress, embed_progress=TqdmProgressBar,
+                            curation=curation or settings.curation_dir)
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
         err_console.print(f"[red]error:[/red] {err} ({err.parsed.files_read} files read)")
         raise typer.Exit(1) from None
     parsed, build = report.parsed, report.build
     _print_skipped(parsed.skipped)
+    for problem in report.curation_problems:
+        err_console.print(f"[yellow]curation line not used[/yellow] {curation or settings.curation_dir}/{problem}")
     console.print(
         f"indexed {build.passages} passages from {parsed.files_read - len(parsed.skipped)} files "
         f"({len(parsed.skipped)} skipped, {parsed.duplicates_merged} duplicates merged); "

@@ -23,6 +23,7 @@ from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
+from ingest.curation import apply_curation, load_curation
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
@@ -83,10 +84,10 @@ def sample_questions(questions: list[Question], limit: int | None) -> list[Quest
     return [questions[i] for i in chosen]
 
 
-def corpus_key(paths: Sequence[Path]) -> str:
-    """Hash of the corpus files' names and contents."""
+def corpus_key(paths: Sequence[Path], curation: Path | None = None) -> str:
+    """Hash of the corpus files' names and contents (the curation folder's included)."""
     digest = hashlib.sha256()
-    for file, root in iter_files(paths):
+    for file, root in iter_files([*paths, *([curation] if curation and curation.is_dir() else [])]):
         name = file.relative_to(root) if root else Path(file.name)
         digest.update(f"{name}\0".encode())
         digest.update(hashlib.sha256(file.read_bytes()).digest() if file.is_file() else b"missing")
@@ -94,20 +95,21 @@ def corpus_key(paths: Sequence[Path]) -> str:
 
 
 def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
-                 progress: ProgressFactory | None = None) -> LoadedBuild:
+                 progress: ProgressFactory | None = None, curation: Path | None = None) -> LoadedBuild:
     """The index of `paths` for `embedder` under `cache_dir`, built or brought up to date when needed.
 
     Folders are keyed by corpus content and embedder; a build is reused only when its passages are
     what today's parsers make of the corpus, otherwise it is rebuilt (re-embedding only what changed).
     """
-    root = cache_dir / f"{corpus_key(paths)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
+    root = cache_dir / f"{corpus_key(paths, curation)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
     build = current_build(root)
     fresh = False
     if build is not None:
         manifest = json.loads((build / "manifest.json").read_text("utf-8"))
-        fresh = manifest.get("corpus_hash") == corpus_hash(parse_paths(paths).passages)
+        passages = parse_paths(paths, exclude=[curation] if curation else []).passages
+        fresh = manifest.get("corpus_hash") == corpus_hash(apply_curation(passages, load_curation(curation))[0])
     if not fresh:
-        run_ingest(list(paths), root, embedder, embed_progress=progress)
+        run_ingest(list(paths), root, embedder, embed_progress=progress, curation=curation)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 
 
@@ -183,8 +185,9 @@ class _Resources:
     """Embedders, indexes and abstention models, each created once and failures remembered."""
 
     def __init__(self, corpus: Sequence[Path], cache_dir: Path, embedder_factory: EmbedderFactory,
-                 abstention_loader: AbstentionLoader, progress: ProgressFactory | None) -> None:
-        self.corpus, self.cache_dir = corpus, cache_dir
+                 abstention_loader: AbstentionLoader, progress: ProgressFactory | None,
+                 curation: Path | None = None) -> None:
+        self.corpus, self.cache_dir, self.curation = corpus, cache_dir, curation
         self.embedder_factory, self.abstention_loader, self.progress = embedder_factory, abstention_loader, progress
         self._embedders: dict[str, Embedder | str] = {}
         self._indexes: dict[str, LoadedBuild | str] = {}
@@ -203,7 +206,8 @@ class _Resources:
         embedder = self.embedder(name)
         if name not in self._indexes:
             try:
-                self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress)
+                self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress,
+                                                   self.curation)
             except Exception as err:  # reported, the other configurations still run
                 self._indexes[name] = f"index for {name!r} failed: {type(err).__name__}: {err}"
         return _value(self._indexes[name])
@@ -282,7 +286,7 @@ def run_eval(
     all_questions = load_questions(questions_file)
     questions = sample_questions(all_questions, limit)
     loader = abstention_loader or (lambda name: load_abstention(settings.model_copy(update={"embedder": name})))
-    resources = _Resources(corpus, cache_dir, embedder_factory, loader, build_progress)
+    resources = _Resources(corpus, cache_dir, embedder_factory, loader, build_progress, settings.curation_dir)
     runs: list[ConfigRun] = []
     judge: RelevanceJudge | None = None
     passages = 0

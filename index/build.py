@@ -25,7 +25,9 @@ from index.index_dir import (
     write_build,
 )
 from index.keyword_index import KeywordIndex
+from index.tokenizer import Tokenizer
 from index.vector_store import FIELD_BODY, FIELD_TITLE
+from ingest.curation import Lexicon
 from ingest.passage import Passage
 
 EMBED_BATCH = 16
@@ -90,18 +92,21 @@ class RowSpec:
 
 def row_specs(passages: list[Passage]) -> list[RowSpec]:
     """The vectors a set of passages needs: title + answer for every passage, and the title alone
-    (embedded as a query, for question-to-question matching) wherever it differs from the body."""
+    (embedded as a query, for question-to-question matching) wherever it differs from the body; each
+    alternate question is another title row."""
     specs = []
     for i, passage in enumerate(passages):
         specs.append(RowSpec(i, FIELD_BODY, passage.embedding_text, as_query=False))
         if passage.title and passage.title != passage.embedding_text:
             specs.append(RowSpec(i, FIELD_TITLE, passage.title, as_query=True))
+        specs.extend(RowSpec(i, FIELD_TITLE, question, as_query=True) for question in passage.alternates)
     return specs
 
 
 def corpus_hash(passages: list[Passage]) -> str:
-    """Order-independent hash of every passage's content."""
-    return hashlib.sha256("".join(sorted(p.hash for p in passages)).encode()).hexdigest()[:32]
+    """Order-independent hash of every passage's content and alternate questions."""
+    keys = sorted(p.hash + "\x1f".join(("", *p.alternates)) for p in passages)
+    return hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
 
 
 @contextmanager
@@ -121,8 +126,10 @@ def build_index(
     root: Path,
     embedder: Embedder,
     progress: ProgressFactory | None = None,
+    lexicon: Lexicon | None = None,
 ) -> BuildReport:
-    """Embed, index and atomically publish `passages` as the current build under `root`."""
+    """Embed, index and atomically publish `passages` as the current build under `root`; the keyword
+    side reads with `lexicon` (user words, synonyms), which the manifest records for the queries."""
     if not passages:
         raise ValueError("no passages to index")
     started = time.perf_counter()
@@ -137,7 +144,8 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
+        lexicon = lexicon or Lexicon()
+        keyword = KeywordIndex.build([p.keyword_text for p in passages], Tokenizer.for_words(lexicon.words))
         built_at = datetime.now(UTC)
         build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
         manifest = Manifest(
@@ -149,6 +157,8 @@ def build_index(
             vector_count=len(specs),
             built_at=built_at.isoformat(timespec="seconds"),
             build_id=build_id,
+            dictionary=lexicon.words,
+            synonyms=lexicon.synonyms,
         )
         rows = VectorRows(
             np.array([s.passage for s in specs], dtype=np.int64),

@@ -8,6 +8,7 @@ from haystack import component
 
 from index.build import BuildReport, ProgressFactory, build_index
 from index.embedders import Embedder
+from ingest.curation import Lexicon
 from ingest.passage import Passage
 
 
@@ -21,8 +22,8 @@ class IndexBuilder:
         self.progress = progress
 
     @component.output_types(report=BuildReport | None)
-    def run(self, passages: list[Passage]) -> dict[str, object]:
+    def run(self, passages: list[Passage], lexicon: Lexicon | None = None) -> dict[str, object]:
         """Build and publish the index; with no passages, leave the current build alone (report None)."""
         if not passages:
             return {"report": None}
-        return {"report": build_index(passages, self.root, self.embedder, self.progress)}
+        return {"report": build_index(passages, self.root, self.embedder, self.progress, lexicon)}

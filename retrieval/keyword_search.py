@@ -25,7 +25,7 @@ class KeywordSearch:
 
     def __call__(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Matches of `query`, best first, optionally within one exact topic, one page of them."""
-        tokens = self.index.tokenize(query)
+        tokens = self.index.query_tokens(query)
         scores = self.index.keyword_scores(tokens)
         if topic is not None:
             topic_id = self._topic_id.get(topic)

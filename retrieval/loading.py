@@ -46,7 +46,7 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder) -> LoadedBuild
         # which a service with a built index never needs.
         from index.pipeline import run_ingest
 
-        run_ingest([settings.corpus_dir], settings.index_dir, embedder)
+        run_ingest([settings.corpus_dir], settings.index_dir, embedder, curation=settings.curation_dir)
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from retrieval.answer import answer, refusal
 from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
-from retrieval.results import AskResult, SearchPage
+from retrieval.results import AskResult, Candidate, Explanation, SearchPage
 
 __all__ = ["CONFIGS", "Ranking", "RetrievalConfig", "Retriever"]
 
@@ -67,13 +67,33 @@ class Retriever:
             ) -> AskResult:
         """Answer a question, read in the light of the previous one when there is a history; the product's
         own words (refusal, notes) in `lang` ("zh" or "en"; default: the question's language)."""
+        return self._answer(question, *self._rank_for(question, history), lang)
+
+    def explain(self, question: str, history: list[tuple[str, str]] | None = None) -> Explanation:
+        """A hit test: what `ask` answers, the threshold, every ranked candidate with its score, and the
+        decision features of the top one."""
+        ranking, used_history = self._rank_for(question, history)
+        result = self._answer(question, ranking, used_history, None)
+        top_signals = asdict(ranking.features) if ranking.features is not None else {}
+        candidates = [
+            Candidate(self.index.passages[row].id, self.index.passages[row].title, float(score),
+                      top_signals if rank == 0 else {})
+            for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
+        ]
+        return Explanation(result, self._threshold, candidates, self.index.query_tokens(question))
+
+    @property
+    def _threshold(self) -> float:
+        return self.abstention.threshold if self.abstention and self.config.abstain else 0.0
+
+    def _rank_for(self, question: str, history: list[tuple[str, str]] | None) -> tuple[Ranking, bool]:
         if history:
-            ranking, used_history = self.rank_follow_up(question, history[-1][0]), True
-        else:
-            ranking, used_history = self.rank(question), False
+            return self.rank_follow_up(question, history[-1][0]), True
+        return self.rank(question), False
+
+    def _answer(self, question: str, ranking: Ranking, used_history: bool, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
-        threshold = self.abstention.threshold if self.abstention and self.config.abstain else 0.0
-        if ranked and ranking.confidence >= threshold:
+        if ranked and ranking.confidence >= self._threshold:
             return answer(question, ranked, ranking.confidence, used_history, lang=lang)
         return refusal(question, ranked, ranking.confidence, used_history, lang=lang)
 

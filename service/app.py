@@ -26,7 +26,10 @@ from service.core.config import Settings
 from service.errors import StartupError, StartupErrorMiddleware, install_error_handlers
 from service.feedback import FeedbackLog
 from service.metrics import Metrics, MetricsMiddleware
+from service.queue import QuestionQueue
 from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
+from service.rebuild import Rebuilder
+from service.review import QueueReview
 from service.state import RetrieverState
 
 log = logging.getLogger(__name__)
@@ -107,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; settings are read from the environment (FAQ_*) once, here, when not given."""
     settings = settings or Settings()
     metrics = Metrics(settings.metrics_dir)
+    queue = QuestionQueue(settings.queue_db, review_below=settings.review_below)
     app = FastAPI(
         title="FAQ assistant",
         version="0.1.0",
@@ -121,11 +125,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback=FeedbackLog(settings.feedback_log),
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        queue=queue,
+        review=QueueReview(queue, settings.cluster_similarity, settings.close_margin),
+        rebuilder=Rebuilder(settings.queue_db.parent, settings.corpus_dir, settings.curation_dir,
+                            settings.index_dir, settings.embedder),
     )
     _document_limits(app, settings)
     install_error_handlers(app)
     for module in (ask, search, topics, passages, feedback, health, admin, pages):
         app.include_router(module.router)
+    app.include_router(admin.page_router)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
     # Added innermost first: metrics see every response, CORS headers reach 413s and 429s too.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from service.api.deps import (
     INDEX_BUILD_HEADER_DOC,
     MetricsDep,
+    QueueDep,
     RateLimited,
     RetrieverDep,
     SettingsDep,
@@ -17,6 +21,7 @@ from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
 
 router = APIRouter(tags=["chat"], dependencies=[RateLimited])
+log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -32,7 +37,7 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
     },
 )
 def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
-        metrics: MetricsDep) -> AskOut:
+        metrics: MetricsDep, queue: QueueDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
     A plain `def`: retrieval is CPU-bound and runs in the thread pool, keeping the event loop free.
@@ -46,6 +51,10 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
     result = retriever.ask(body.question, history=history or None)
     metrics.observe_answer(result.answered)
+    try:  # logged, and queued for maintainers when refused or unsure; the answer never waits on a failure
+        queue.record_ask(body.question, result, retriever.index.manifest.build_id)
+    except (sqlite3.Error, OSError) as err:
+        log.warning("cannot record the question in %s: %s", queue.path, err)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
                     score=c.score)
