@@ -42,7 +42,7 @@ def ingest(
     index: IndexOption = None,
     embedder: EmbedderOption = None,
     curation: Annotated[Path | None, typer.Option(
-        "--curation", help="Curation folder: alternates, synonyms, dictionary, entries (default: FAQ_CURATION_DIR)")] = None,
+        "--curation", help="Alternates, synonyms, dictionary, entries (default: FAQ_CURATION_DIR)")] = None,
 ) -> None:
     """Parse pages, apply the curation folder and (re)build the index; unchanged passages are not embedded again."""
     # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.

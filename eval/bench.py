@@ -616,7 +616,8 @@ def run_server(index_dir: Path, workers: int, log_path: Path, timeout: float = 9
     port = free_port()
     env = {**os.environ, "FAQ_INDEX_DIR": str(index_dir), "FAQ_RATE_LIMIT_PER_MINUTE": "0",
            "FAQ_HOST": "127.0.0.1", "FAQ_PORT": str(port), "FAQ_WORKERS": str(workers),
-           "FAQ_FEEDBACK_LOG": str(log_path.with_suffix(".feedback.jsonl")), **(extra_env or {})}
+           "FAQ_FEEDBACK_LOG": str(log_path.with_suffix(".feedback.jsonl")),
+           "FAQ_QUEUE_DB": str(log_path.with_suffix(".queue.sqlite3")), **(extra_env or {})}
     env.pop("FAQ_METRICS_DIR", None)
     cmd = [sys.executable, str(PROJECT_ROOT / "cli.py"), "serve", "--index", str(index_dir), "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers)]

@@ -82,17 +82,18 @@ class QuestionQueue:
         self.path = path
         self.review_below = review_below
         self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(_SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened (and the tables created) on first use."""
         db = getattr(self._local, "db", None)
         if db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes; WAL keeps it consistent
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.row_factory = sqlite3.Row
+            db.executescript(_SCHEMA)
             self._local.db = db
         return db
 

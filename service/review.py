@@ -93,7 +93,7 @@ def group_by_meaning(vectors: np.ndarray, similarity: float) -> list[list[int]]:
 class QueueReview:
     """Builds the `Review` of a queue with the retriever serving (its embedder groups, its ranking explains)."""
 
-    def __init__(self, queue: QuestionQueue, similarity: float = 0.9, close_margin: float = 0.02) -> None:
+    def __init__(self, queue: QuestionQueue, similarity: float = 0.93, close_margin: float = 0.02) -> None:
         self.queue = queue
         self.similarity = similarity
         self.close_margin = close_margin

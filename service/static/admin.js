@@ -120,8 +120,11 @@ function clusterCard(cluster) {
   const entries = [cluster.closest, cluster.runner_up].filter(Boolean);
   for (const entry of entries) select.append(el("option", { value: entry.passage_id }, entry.title));
   const result = el("span", { class: "muted", role: "status" });
-  const questions = cluster.questions.map((variant) => variant.question);
+  const boxes = cluster.questions.map((variant) => el("input", { type: "checkbox", checked: "", value: variant.question,
+                                                                  "aria-label": variant.question }));
   const accept = el("button", { type: "button", class: "primary accept", onclick: async () => {
+    const questions = boxes.filter((box) => box.checked).map((box) => box.value);
+    if (!questions.length) { result.textContent = "请至少选择一个问题 · select at least one question"; return; }
     accept.disabled = true;
     try {
       const done = await api("/admin/alternates", { method: "POST", body: { entry: select.value, questions } });
@@ -136,8 +139,8 @@ function clusterCard(cluster) {
   return el("article", { class: "card cluster", "data-cluster": cluster.id },
     el("div", {}, el("span", { class: "count" }, cluster.count), el("strong", { class: "question" }, cluster.question),
       " ", ...kinds, cluster.used_history ? el("span", { class: "chip" }, `follow-up ${cluster.used_history}`) : null),
-    el("ul", { class: "variants" }, ...cluster.questions.map((variant) =>
-      el("li", {}, variant.question, el("span", { class: "muted" }, ` ×${variant.count}`)))),
+    el("ul", { class: "variants" }, ...cluster.questions.map((variant, i) =>
+      el("li", {}, el("label", {}, boxes[i], " ", variant.question, el("span", { class: "muted" }, ` ×${variant.count}`))))),
     el("div", { class: "muted" }, "最接近的条目 Closest entry: ", cluster.closest ? cluster.closest.title : "—",
       cluster.confidence === null ? "" : ` · confidence ${cluster.confidence.toFixed(3)}`),
     el("div", { class: "actions" }, entries.length ? select : null, entries.length ? accept : null, draft, result));

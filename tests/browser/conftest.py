@@ -142,7 +142,8 @@ class ApiServer:
         return records
 
 
-def start_api(index_dir: Path, workdir: Path, cors_origins: list[str]) -> ApiServer:
+def start_api(index_dir: Path, workdir: Path, cors_origins: list[str], extra_env: dict[str, str] | None = None
+              ) -> ApiServer:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAQ_")}
@@ -151,8 +152,10 @@ def start_api(index_dir: Path, workdir: Path, cors_origins: list[str]) -> ApiSer
         "FAQ_CORPUS_DIR": str(workdir / "no-corpus"),
         "FAQ_CORS_ORIGINS": json.dumps(cors_origins),
         "FAQ_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
+        "FAQ_QUEUE_DB": str(workdir / "queue.sqlite3"),
         "FAQ_RATE_LIMIT_PER_MINUTE": "0",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+        **(extra_env or {}),
     })
     log_path = workdir / "server.log"
     log = log_path.open("wb")

@@ -85,7 +85,8 @@ def test_no_curation_folder_means_no_curation(folder: Path | None) -> None:
 
 def test_unreadable_file_is_one_problem(tmp_path: Path) -> None:
     (tmp_path / "synonyms.txt").write_bytes(b"\xff\xfe\x00bad")
-    assert [str(p) for p in load_curation(tmp_path).problems][0].startswith("synonyms.txt:0: cannot read the file")
+    problems = [str(p) for p in load_curation(tmp_path).problems]
+    assert len(problems) == 1 and problems[0].startswith("synonyms.txt:0: cannot read the file")
 
 
 def test_the_curation_folder_is_never_parsed_as_pages(tmp_path: Path) -> None:

@@ -76,6 +76,7 @@ def server(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive"),
         "FAQ_INDEX_DIR": str(index),
         "FAQ_FEEDBACK_LOG": str(folder / "feedback.jsonl"),
+        "FAQ_QUEUE_DB": str(folder / "queue.sqlite3"),
         "FAQ_METRICS_DIR": str(folder / "metrics"),
         "FAQ_ADMIN_TOKEN": ADMIN_TOKEN,
         "FAQ_RATE_LIMIT_PER_MINUTE": "0",
