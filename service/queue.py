@@ -191,6 +191,12 @@ class QuestionQueue:
             "thumbs": {"up": up, "down": down, "up_share": up / (up + down) if up + down else None},
         }
 
+    def refused_questions(self) -> dict[str, int]:
+        """Every question ever refused, with how often, most often first."""
+        rows = self._connection().execute(
+            "SELECT question, count(*) AS n FROM asks WHERE answered = 0 GROUP BY question ORDER BY n DESC, question")
+        return {row[0]: row[1] for row in rows}
+
     # ---- question vectors (for grouping by meaning) ----------------------------------------------
 
     def vectors(self, space: str, questions: list[str]) -> dict[str, np.ndarray]:

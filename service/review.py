@@ -107,18 +107,23 @@ class QueueReview:
         close = [c for c in clusters if c.swapped or (c.margin is not None and c.margin < self.close_margin)]
         return Review(clusters, close, self._disliked(records, retriever))
 
-    def _clusters(self, records: list[QueueRecord], retriever: Retriever) -> list[Cluster]:
-        counts = Counter(record.question for record in records)
-        questions = [question for question, _ in counts.most_common()]
+    def group(self, counts: dict[str, int], retriever: Retriever) -> list[list[str]]:
+        """Questions (with how often each was asked) grouped by meaning, biggest group first; in each group
+        the most frequent wording first."""
+        questions = sorted(counts, key=lambda q: (-counts[q], q))
         if not questions:
             return []
-        vectors = self._vectors(questions, retriever)
+        groups = [[questions[i] for i in group]
+                  for group in group_by_meaning(self._vectors(questions, retriever), self.similarity)]
+        return sorted(groups, key=lambda group: (-sum(counts[q] for q in group), group[0]))
+
+    def _clusters(self, records: list[QueueRecord], retriever: Retriever) -> list[Cluster]:
+        counts = Counter(record.question for record in records)
         by_question: dict[str, list[QueueRecord]] = defaultdict(list)
         for record in records:
             by_question[record.question].append(record)
         clusters = []
-        for group in group_by_meaning(vectors, self.similarity):
-            members = [questions[i] for i in group]
+        for members in self.group(counts, retriever):
             mine = [record for question in members for record in by_question[question]]
             entries = Counter(r.closest_id for r in mine if r.closest_id)
             clusters.append(Cluster(

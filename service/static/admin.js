@@ -111,7 +111,7 @@ async function loadQueue() {
       + (cluster.margin === null ? "" : ` · margin ${cluster.margin.toFixed(4)}`)
       + (cluster.swapped ? " · swapped" : "")))));
   $("disliked").replaceChildren(...data.disliked.map((item) => el("li", {},
-    el("strong", {}, item.entry.title), ` 👎 ${item.count}: `, el("span", { class: "muted" }, item.questions.join(" / ")))));
+    el("strong", {}, item.entry.title), ` 踩 ${item.count}: `, el("span", { class: "muted" }, item.questions.join(" / ")))));
 }
 
 function clusterCard(cluster) {
@@ -245,7 +245,7 @@ async function loadFeedback() {
     const items = await api("/admin/feedback");
     rows.replaceChildren(...items.map((item) => el("tr", { class: item.helpful ? "up" : "down" },
       el("td", { class: "muted" }, item.time.replace("T", " ").slice(0, 19)),
-      el("td", {}, item.helpful ? "👍" : "👎"),
+      el("td", {}, item.helpful ? "👍 赞 up" : "👎 踩 down"),
       el("td", {}, item.question),
       el("td", {}, el("strong", {}, item.title), el("br"), item.answer))));
     if (!items.length) rows.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "还没有反馈 · No feedback yet")));
@@ -320,8 +320,8 @@ async function loadAnalytics() {
   $("plot-top").replaceChildren(horizontalBars(data.top_questions, "#0969da"));
   $("plot-refused").replaceChildren(horizontalBars(data.top_refused_clusters, "#cf222e"));
   $("plot-thumbs").replaceChildren(shareBar([
-    { name: "up", label: "👍", value: data.thumbs.up, color: "#2da44e" },
-    { name: "down", label: "👎", value: data.thumbs.down, color: "#bf8700" }]));
+    { name: "up", label: "赞 up", value: data.thumbs.up, color: "#2da44e" },
+    { name: "down", label: "踩 down", value: data.thumbs.down, color: "#bf8700" }]));
 }
 
 // ---- start ----------------------------------------------------------------------------------------

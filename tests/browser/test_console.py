@@ -80,7 +80,7 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     weather.locator("button.accept").click()
     expect(weather.locator(".actions [role=status]")).to_contain_text("已添加 3")
     lines = [json.loads(line) for line in (curation / "alternates.jsonl").read_text("utf-8").splitlines()]
-    assert lines == [{"entry": entry, "question": question} for question in WEATHER]
+    assert sorted(lines, key=str) == sorted(({"entry": entry, "question": q} for q in WEATHER), key=str)
 
     page.locator("#rebuild-start").click()
     expect(page.locator("#rebuild-state")).to_contain_text("已完成", timeout=240_000)
@@ -113,6 +113,7 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     expect(page.locator("#plot-top rect.bar").first).to_be_visible()
     expect(page.locator("#plot-share")).to_contain_text("refused 5")
     expect(page.locator("#plot-thumbs")).to_contain_text("50%")
+    expect(page.locator("#plot-refused rect.bar")).to_have_count(2)  # weather (resolved since) and cooking
     page.screenshot(path=str(screenshots / "console-analytics.png"), full_page=True)
 
     page.reload()  # the token is kept for this tab

@@ -178,8 +178,8 @@ def analytics(services: ServicesDep, retriever: RetrieverDep, days: int = 30) ->
     """Questions per day (answered, refused), the answered share, the top questions, the top refused groups and
     the thumbs ratio."""
     data = services.queue.analytics(days=max(1, min(days, 366)))
-    refused = [c for c in services.review(retriever).clusters if c.kinds.get("refused")]
-    data["top_refused_clusters"] = [{"id": c.id, "question": c.question, "count": c.kinds["refused"],
-                                     "variants": len(c.variants)}
-                                    for c in sorted(refused, key=lambda c: -c.kinds["refused"])[:10]]
+    refused = services.queue.refused_questions()
+    groups = services.review.group(refused, retriever)[:10]
+    data["top_refused_clusters"] = [{"question": group[0], "count": sum(refused[q] for q in group),
+                                     "variants": len(group)} for group in groups]
     return data
