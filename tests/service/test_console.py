@@ -216,3 +216,13 @@ def test_console_rebuild_publishes_the_alternates(make_client: ClientFactory, co
     assert build.build_id != old.name
     assert build.passage(target.id).alternates == ("商机审核到底要花几天",)
     assert json.loads((build.path / "manifest.json").read_text("utf-8"))["passage_count"] == 20
+
+
+def test_appending_keeps_hand_edited_lines(tmp_path: Path) -> None:
+    from service.curation_files import add_alternates
+
+    (tmp_path / "alternates.jsonl").write_text('{"entry": "a1", "question": "手写的问法"}', "utf-8")  # no final newline
+    assert add_alternates(tmp_path, "a1", ["手写的问法", "新问法"]) == ["新问法"]
+    assert add_alternates(tmp_path, "a2", ["再一个"]) == ["再一个"]
+    assert [(a.entry, a.question, a.line) for a in load_curation(tmp_path).alternates] == [
+        ("a1", "手写的问法", 1), ("a1", "新问法", 2), ("a2", "再一个", 3)]
