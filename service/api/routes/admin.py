@@ -11,7 +11,15 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from ingest.errors import ParseError
-from service.api.deps import AdminOnly, QueueDep, RateLimited, RetrieverDep, ServicesDep, SettingsDep
+from service.api.deps import (
+    AdminOnly,
+    QueueDep,
+    RateLimited,
+    RetrieverDep,
+    ServicesDep,
+    SettingsDep,
+    check_length,
+)
 from service.api.routes.pages import STATIC_DIR
 from service.api.schemas import (
     AlternatesIn,
@@ -156,9 +164,10 @@ def _status_fields(status: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/admin/explain", response_model=ExplainOut)
-def explain(body: AskIn, retriever: RetrieverDep) -> ExplainOut:
+def explain(body: AskIn, retriever: RetrieverDep, settings: SettingsDep) -> ExplainOut:
     """Hit test: the ranking `/api/ask` makes for this question, with every signal, the confidence, the
     threshold and the decision (nothing is logged)."""
+    check_length(body.question, settings.max_question_chars, "question")
     history = [(turn.question, turn.answer) for turn in body.history]
     explanation = retriever.explain(body.question, history=history or None)
     result = explanation.result
