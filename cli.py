@@ -12,7 +12,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from index.embedders import make_embedder
-from index.index_dir import IndexLoadError, LoadedBuild, current_build
+from index.index_dir import IndexLoadError, LoadedBuild, current_build, read_manifest
 from ingest.registry import NothingToIndexError
 from service.core.config import Settings
 
@@ -48,12 +48,14 @@ def ingest(
     # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.
     from index.build import TqdmProgressBar
     from index.pipeline import run_ingest
+    from retrieval.loading import make_calibrator
 
     settings = _settings(index, embedder)
     sources = paths or [settings.corpus_dir]
+    model = make_embedder(settings.embedder)
     try:
-        report = run_ingest(sources, settings.index_dir, make_embedder(settings.embedder),
-                            file_progress=_file_progress, embed_progress=TqdmProgressBar,
+        report = run_ingest(sources, settings.index_dir, model, file_progress=_file_progress,
+                            embed_progress=TqdmProgressBar, calibrate=make_calibrator(settings, model),
                             curation=curation or settings.curation_dir)
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
@@ -69,6 +71,14 @@ def ingest(
         f"{build.vectors} vectors: {build.embedded} embedded, {build.reused} reused; "
         f"{build.seconds:.1f}s → {build.build}"
     )
+    calibration = read_manifest(build.build).calibration
+    if calibration:
+        console.print(
+            f"self-calibrated answer threshold {calibration['threshold']:.3f}: estimated precision "
+            f"{calibration['precision']:.3f}, coverage {calibration['coverage']:.3f} "
+            f"({calibration['positives']} answer sentences, {calibration['held_out_titles']} held-out titles, "
+            f"{calibration['off_topic']} off-topic questions)"
+        )
 
 
 def _print_skipped(skipped: list) -> None:
@@ -119,17 +129,19 @@ def calibrate(
     min_precision: Annotated[float, typer.Option(help="Precision the threshold must reach")] = 0.9,
     index: IndexOption = None,
     embedder: EmbedderOption = None,
-    output: Annotated[Path | None, typer.Option(help="Where to write (default: shipped file)")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Where to write (default: FAQ_CALIBRATION_FILE or <index>/calibration/, which then overrides the "
+             "build's self-calibration)")] = None,
 ) -> None:
     """Fit the answer/abstain model on a question set and choose its threshold for precision."""
     from retrieval.abstention.calibration import calibrate as fit_calibration
-    from retrieval.loading import calibration_path, load_retriever
+    from retrieval.loading import calibration_override_path, load_retriever
     from retrieval.questions import load_questions
 
     settings = _settings(index, embedder)
     retriever = _load(lambda: load_retriever(settings, config="hybrid"))
     model = fit_calibration(retriever, load_questions(questions), min_precision, fitted_on=questions.name)
-    target = output or calibration_path(settings)
+    target = output or calibration_override_path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     model.save(target)
     console.print(f"threshold {model.threshold:.3f}: precision {model.precision:.3f}, recall {model.recall:.3f}"
@@ -155,7 +167,12 @@ def serve(
 
     if current_build(settings.index_dir) is None:
         # Built once here, so that several workers do not race to build the same index.
-        _load(lambda: ensure_index(settings, make_embedder(settings.embedder)))
+        from index.build import TqdmProgressBar
+
+        console.print(f"no index in {settings.index_dir} yet: building it from {settings.corpus_dir} "
+                      "before serving (once; later starts reuse it)…")
+        build = _load(lambda: ensure_index(settings, make_embedder(settings.embedder), embed_progress=TqdmProgressBar))
+        console.print(f"index built: {build.manifest.passage_count} passages → {build.build_id}")
     else:
         # Refuse a broken index with a clear message before any worker starts, without loading the
         # model: a single worker runs in this process, which would otherwise hold it twice.
@@ -182,10 +199,11 @@ def _load(loader: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
-from eval.cli import datasets_command, eval_command  # noqa: E402
+from eval.cli import datasets_command, eval_command, train_abstention_command  # noqa: E402
 
 app.command("eval")(eval_command)
 app.command("eval-data")(datasets_command)
+app.command("train-abstention")(train_abstention_command)
 
 from eval.bench_cli import bench_command  # noqa: E402
 

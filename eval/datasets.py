@@ -10,6 +10,7 @@ so they match what `faq ingest` indexes character for character.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -65,6 +66,21 @@ def _question(text: str, title: str, kind: str = "paraphrase") -> dict[str, obje
     return {"question": text, "expected": [title], "kind": kind, "match": "title"}
 
 
+def entry_split(title: str) -> str:
+    """"train" or "test", by a hash of the entry a question names: an entry's questions stay together."""
+    return "train" if int(hashlib.sha1(title.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _write_questions(folder: Path, name: str, questions: list[dict[str, object]]) -> Path:
+    """Write the whole set and its train and test halves (split by entry) beside it."""
+    for split in ("train", "test"):
+        _write_jsonl(folder / f"{name}-{split}.jsonl",
+                     (q for q in questions if entry_split(str(q["expected"][0])) == split))  # type: ignore[index]
+    path = folder / f"{name}.jsonl"
+    _write_jsonl(path, questions)
+    return path
+
+
 def tianchi(source: Path, out: Path) -> DatasetFiles:
     """Tianchi: index `faq` + `distractors`, ask with the `queries` (each names its `faq` entry)."""
     data = json.loads(source.read_text("utf-8"))
@@ -81,8 +97,7 @@ def tianchi(source: Path, out: Path) -> DatasetFiles:
         title = titles.get(key_of.get(query["expected"], ""))
         if title is not None:
             questions.append(_question(query["question"], title))
-    path = folder / "tianchi.jsonl"
-    _write_jsonl(path, questions)
+    path = _write_questions(folder, "tianchi", questions)
     return DatasetFiles("tianchi", folder / "corpus", path, len(entries), len(questions),
                         len(data["queries"]) - len(questions))
 
@@ -101,8 +116,7 @@ def bq(source: Path, out: Path) -> DatasetFiles:
                 dropped += 1
                 continue
             questions.append(_question(text, title))
-    path = folder / "bq.jsonl"
-    _write_jsonl(path, questions)
+    path = _write_questions(folder, "bq", questions)
     return DatasetFiles("bq", folder / "corpus", path, len(entries), len(questions), dropped)
 
 

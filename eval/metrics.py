@@ -1,4 +1,4 @@
-"""Evaluation metrics over per-question outcomes: ranking (Haystack's evaluators), abstention, latency.
+"""Evaluation metrics over per-question outcomes: ranking (recall@k, MRR, nDCG), abstention, latency.
 
 Relevance is binary: a passage is relevant when `retrieval.questions.is_match` says so. Ranking metrics
 are averaged over answerable questions only; abstention metrics count every question.
@@ -6,15 +6,10 @@ are averaged over answerable questions only; abstention metrics count every ques
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from haystack import Document
-from haystack.components.evaluators import DocumentMRREvaluator, DocumentNDCGEvaluator, DocumentRecallEvaluator
 
 K = 10
 RECALL_KS = (1, 3, 10)
@@ -49,37 +44,28 @@ class Outcome:
         return (self.answered and self.top_correct) if self.answerable else not self.answered
 
 
-def _documents(outcome: Outcome, k: int) -> tuple[list[Document], list[Document]]:
-    """Ground-truth and retrieved documents compared by id, for Haystack's evaluators.
-
-    The ground truth lists the right passages found in the top K first, then placeholders for the
-    right passages not retrieved, capped at K: binary-relevance nDCG@K's ideal ranking holds
-    min(relevant, K) hits, and recall and MRR only need the retrieved right ones.
-    """
-    hits = [pid for pid, rel in zip(outcome.ranked_ids[:K], outcome.relevant[:K], strict=True) if rel]
-    missing = max(outcome.n_relevant - len(hits), 0)
-    truth = [*hits, *(f"\x00not-retrieved-{i}" for i in range(missing))][:K]
-    return ([Document(id=pid, content=pid) for pid in truth],
-            [Document(id=pid, content=pid) for pid in outcome.ranked_ids[:k]])
+def recall_at(outcome: Outcome, k: int) -> float:
+    """1.0 when a right passage is among the top k, else 0.0."""
+    return 1.0 if any(outcome.relevant[:k]) else 0.0
 
 
-@contextmanager
-def _quiet_haystack():  # type: ignore[no-untyped-def]
-    """Haystack warns for every question with nothing retrieved or nothing to find; those score 0 as meant."""
-    logger = logging.getLogger("haystack.components.evaluators")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+def reciprocal_rank(outcome: Outcome, k: int = K) -> float:
+    """1 / rank of the first right passage within the top k, 0.0 when there is none."""
+    return next((1.0 / rank for rank, hit in enumerate(outcome.relevant[:k], start=1) if hit), 0.0)
 
 
-def _evaluate(evaluator: Any, outcomes: Sequence[Outcome], k: int) -> float:
-    pairs = [_documents(o, k) for o in outcomes]
-    with _quiet_haystack():
-        result = evaluator.run(ground_truth_documents=[p[0] for p in pairs], retrieved_documents=[p[1] for p in pairs])
-    return float(result["score"])
+def ndcg_at(outcome: Outcome, k: int = K) -> float:
+    """Binary-relevance nDCG@k: the ideal ranking puts min(right passages in the corpus, k) hits first."""
+    gains = np.asarray(outcome.relevant[:k], dtype=float)
+    ideal_hits = min(max(outcome.n_relevant, int(gains.sum())), k)
+    if not ideal_hits:
+        return 0.0
+    dcg = float(np.sum(gains / np.log2(np.arange(2, len(gains) + 2))))
+    return dcg / float(np.sum(1.0 / np.log2(np.arange(2, ideal_hits + 2))))
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(values))
 
 
 def recall_curve(outcomes: Sequence[Outcome], max_k: int = K) -> list[float | None]:
@@ -87,8 +73,7 @@ def recall_curve(outcomes: Sequence[Outcome], max_k: int = K) -> list[float | No
     answerable = [o for o in outcomes if o.answerable]
     if not answerable:
         return [None] * max_k
-    evaluator = DocumentRecallEvaluator(mode="single_hit", document_comparison_field="id")
-    return [_evaluate(evaluator, answerable, k) for k in range(1, max_k + 1)]
+    return [_mean([recall_at(o, k) for o in answerable]) for k in range(1, max_k + 1)]
 
 
 def ranking_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
@@ -98,11 +83,10 @@ def ranking_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
     metrics |= {f"mrr@{K}": None, f"ndcg@{K}": None}
     if not answerable:
         return metrics
-    recall = DocumentRecallEvaluator(mode="single_hit", document_comparison_field="id")
     for k in RECALL_KS:
-        metrics[f"recall@{k}"] = _evaluate(recall, answerable, k)
-    metrics[f"mrr@{K}"] = _evaluate(DocumentMRREvaluator(document_comparison_field="id"), answerable, K)
-    metrics[f"ndcg@{K}"] = _evaluate(DocumentNDCGEvaluator(document_comparison_field="id"), answerable, K)
+        metrics[f"recall@{k}"] = _mean([recall_at(o, k) for o in answerable])
+    metrics[f"mrr@{K}"] = _mean([reciprocal_rank(o) for o in answerable])
+    metrics[f"ndcg@{K}"] = _mean([ndcg_at(o) for o in answerable])
     return metrics
 
 
@@ -111,7 +95,8 @@ def _share(numerator: int, denominator: int) -> float | None:
 
 
 def decision_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
-    """Abstention precision and recall, refusal rate on unanswerable questions, answered-correctly rate."""
+    """Answered precision (right answers ÷ answers given), right answers ÷ answerable questions, coverage
+    (answers given ÷ questions), refusal rate on unanswerable questions, handled-right rate."""
     answered = [o for o in outcomes if o.answered]
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
@@ -119,6 +104,7 @@ def decision_metrics(outcomes: Sequence[Outcome]) -> dict[str, MetricValue]:
     return {
         "abstention_precision": _share(right, len(answered)),
         "abstention_recall": _share(right, len(answerable)),
+        "coverage": _share(len(answered), len(outcomes)),
         "refusal_rate": _share(sum(1 for o in unanswerable if not o.answered), len(unanswerable)),
         "answered_correctly": _share(sum(1 for o in outcomes if o.handled_correctly), len(outcomes)),
     }

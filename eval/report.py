@@ -23,8 +23,9 @@ COLUMNS = (
     ("recall@10", "R@10"),
     ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
-    ("abstention_precision", "abst. P"),
-    ("abstention_recall", "abst. R"),
+    ("abstention_precision", "answered P"),
+    ("abstention_recall", "right/answerable"),
+    ("coverage", "coverage"),
     ("refusal_rate", "refusal"),
     ("answered_correctly", "handled right"),
     ("latency_p50_ms", "p50 ms"),
@@ -32,6 +33,7 @@ COLUMNS = (
 )
 RECALL_PLOT = "recall_at_k.png"
 CONFIDENCE_PLOT = "confidence.png"
+PRECISION_COVERAGE_PLOT = "precision_coverage.png"
 
 
 def _fmt(value: MetricValue, key: str = "") -> str:
@@ -201,6 +203,46 @@ def plot_confidence(run: EvalRun, path: Path) -> bool:
     return True
 
 
+def precision_coverage_curve(config: ConfigRun) -> tuple[list[float], list[float]]:
+    """Answered precision and coverage at every threshold the configuration's confidences allow."""
+    pairs = [(record["confidence"], outcome.answerable and outcome.top_correct)
+             for outcome, record in zip(config.outcomes, config.records, strict=True)
+             if record["confidence"] is not None]
+    pairs.sort(key=lambda pair: -pair[0])
+    precision, coverage, right = [], [], 0
+    for answered, (_, correct) in enumerate(pairs, start=1):
+        right += int(correct)
+        precision.append(right / answered)
+        coverage.append(answered / len(config.outcomes))
+    return precision, coverage
+
+
+def plot_precision_coverage(run: EvalRun, path: Path) -> bool:
+    """Answered precision against coverage as the threshold moves, the operating point marked."""
+    config = _abstaining(run)
+    if config is None:
+        return False
+    precision, coverage = precision_coverage_curve(config)
+    if not precision:
+        return False
+    fig, ax = _figure(4.8)
+    ax.plot(coverage, precision, color="tab:blue", label="every threshold")
+    point = (config.overall.get("coverage"), config.overall.get("abstention_precision"))
+    if all(isinstance(v, float) for v in point):
+        ax.scatter([point[0]], [point[1]], color="black", zorder=3,
+                   label=f"threshold {config.threshold:.3f}: precision {point[1]:.3f}, coverage {point[0]:.3f}")
+    ax.axhline(0.95, color="tab:red", linestyle=":", label="precision 0.95")
+    ax.set_xlabel("coverage (answers given ÷ questions)")
+    ax.set_ylabel("answered precision")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(loc="lower left", fontsize="small")
+    ax.set_title(f"{config.plan.name}: precision–coverage on {run.questions_file.name}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return True
+
+
 # ---- report.md ---------------------------------------------------------------------------------
 
 
@@ -250,15 +292,19 @@ def markdown(run: EvalRun, plots: dict[str, bool]) -> str:
         lines += [f"## Confidence of `{abstaining.plan.name}`", "",
                   f"![confidence distributions]({CONFIDENCE_PLOT})", "",
                   f"Threshold {abstaining.threshold:.3f}: questions at or above it are answered.", ""]
+    if plots.get(PRECISION_COVERAGE_PLOT) and abstaining is not None:
+        lines += [f"## Precision–coverage of `{abstaining.plan.name}`", "",
+                  f"![answered precision against coverage]({PRECISION_COVERAGE_PLOT})", ""]
     lines += [
         "## Definitions",
         "",
         "- A passage is right when `retrieval.questions.is_match` accepts it for the question's `expected` strings.",
         "- R@k, MRR@10, nDCG@10 (binary relevance): over answerable questions, on the ranked passages "
         "(Haystack's document evaluators).",
-        "- abst. P: of the questions answered, the share answered with a right passage; abst. R: of the "
-        "answerable questions, the share answered with a right passage; refusal: share of the questions "
-        "to be refused that were refused. Configurations without abstention always answer with their top passage.",
+        "- answered P (answered precision): right answers ÷ answers given; right/answerable: of the "
+        "answerable questions, the share answered with a right passage; coverage: answers given ÷ questions; "
+        "refusal: share of the questions to be refused that were refused. Configurations without abstention "
+        "always answer with their top passage.",
         "- handled right: answerable questions answered with a right passage plus questions to be refused "
         "that were refused, over all questions.",
         "- p50/p95: wall-clock time of one `ask` (default) or `rank` call.",
@@ -270,10 +316,11 @@ def markdown(run: EvalRun, plots: dict[str, bool]) -> str:
 def write_reports(run: EvalRun, out: Path) -> dict[str, Path]:
     """Write results.json, the plots and report.md into `out`; the paths written by name."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (RECALL_PLOT, CONFIDENCE_PLOT):
+    for stale in (RECALL_PLOT, CONFIDENCE_PLOT, PRECISION_COVERAGE_PLOT):
         (out / stale).unlink(missing_ok=True)
     plots = {RECALL_PLOT: plot_recall(run, out / RECALL_PLOT),
-             CONFIDENCE_PLOT: plot_confidence(run, out / CONFIDENCE_PLOT)}
+             CONFIDENCE_PLOT: plot_confidence(run, out / CONFIDENCE_PLOT),
+             PRECISION_COVERAGE_PLOT: plot_precision_coverage(run, out / PRECISION_COVERAGE_PLOT)}
     write_json(run, out / "results.json")
     (out / "report.md").write_text(markdown(run, plots), "utf-8")
     written = {"results.json": out / "results.json", "report.md": out / "report.md"}

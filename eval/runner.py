@@ -8,7 +8,6 @@ included; the configurations that do not abstain answer with their top passage w
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import time
@@ -18,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import K, MetricValue, Outcome, by_kind, recall_curve, summarize
-from index.build import ProgressFactory, corpus_hash
+from index.build import Calibrator, ProgressFactory, build_is_current, corpus_hash
 from index.embedders import Embedder, make_embedder
-from index.index_dir import LoadedBuild, current_build
+from index.index_dir import LoadedBuild
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
 from ingest.curation import apply_curation, load_curation
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
+from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
-from retrieval.loading import load_abstention
+from retrieval.loading import build_threshold, load_abstention, make_calibrator
 from retrieval.questions import Question, is_match, load_questions
 from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
@@ -95,21 +95,18 @@ def corpus_key(paths: Sequence[Path], curation: Path | None = None) -> str:
 
 
 def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
-                 progress: ProgressFactory | None = None, curation: Path | None = None) -> LoadedBuild:
+                 progress: ProgressFactory | None = None, calibrate: Calibrator | None = None,
+                 curation: Path | None = None) -> LoadedBuild:
     """The index of `paths` for `embedder` under `cache_dir`, built or brought up to date when needed.
 
     Folders are keyed by corpus content and embedder; a build is reused only when its passages are
     what today's parsers make of the corpus, otherwise it is rebuilt (re-embedding only what changed).
     """
     root = cache_dir / f"{corpus_key(paths, curation)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
-    build = current_build(root)
-    fresh = False
-    if build is not None:
-        manifest = json.loads((build / "manifest.json").read_text("utf-8"))
-        passages = parse_paths(paths, exclude=[curation] if curation else []).passages
-        fresh = manifest.get("corpus_hash") == corpus_hash(apply_curation(passages, load_curation(curation))[0])
-    if not fresh:
-        run_ingest(list(paths), root, embedder, embed_progress=progress, curation=curation)
+    passages = apply_curation(parse_paths(paths, exclude=[curation] if curation else []).passages,
+                              load_curation(curation))[0]
+    if not build_is_current(root, corpus_hash(passages), embedder.name, calibrated=calibrate is not None):
+        run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate, curation=curation)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 
 
@@ -177,7 +174,8 @@ class EvalRun:
     passages: int
 
 
-AbstentionLoader = Callable[[str], AbstentionModel]
+# The abstention model for an embedder, and whether it overrides the build's self-calibrated threshold.
+AbstentionLoader = Callable[[str], tuple[AbstentionModel, bool]]
 EmbedderFactory = Callable[[str], Embedder]
 
 
@@ -186,8 +184,8 @@ class _Resources:
 
     def __init__(self, corpus: Sequence[Path], cache_dir: Path, embedder_factory: EmbedderFactory,
                  abstention_loader: AbstentionLoader, progress: ProgressFactory | None,
-                 curation: Path | None = None) -> None:
-        self.corpus, self.cache_dir, self.curation = corpus, cache_dir, curation
+                 settings: RetrievalSettings) -> None:
+        self.corpus, self.cache_dir, self.settings = corpus, cache_dir, settings
         self.embedder_factory, self.abstention_loader, self.progress = embedder_factory, abstention_loader, progress
         self._embedders: dict[str, Embedder | str] = {}
         self._indexes: dict[str, LoadedBuild | str] = {}
@@ -206,8 +204,9 @@ class _Resources:
         embedder = self.embedder(name)
         if name not in self._indexes:
             try:
+                settings = self.settings.model_copy(update={"embedder": name})
                 self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress,
-                                                   self.curation)
+                                                   make_calibrator(settings, embedder), settings.curation_dir)
             except Exception as err:  # reported, the other configurations still run
                 self._indexes[name] = f"index for {name!r} failed: {type(err).__name__}: {err}"
         return _value(self._indexes[name])
@@ -215,13 +214,15 @@ class _Resources:
     def retriever(self, plan: ConfigPlan, top_k: int) -> Retriever:
         """A warm retriever for the plan, or `RuntimeError` with the reason it cannot run."""
         index, embedder = self.index(plan.embedder), self.embedder(plan.embedder)
-        abstention = None
+        abstention, threshold = None, None
         if plan.retrieval.abstain:
             try:
-                abstention = self.abstention_loader(plan.embedder)
+                abstention, overridden = self.abstention_loader(plan.embedder)
             except Exception as err:  # missing or mismatched calibration
                 raise RuntimeError(f"no abstention model: {err}") from err
-        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k=top_k)
+            threshold = None if overridden else build_threshold(index)
+        background = load_background(embedder, self.cache_dir / "background")
+        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold)
         warm_up()
         retriever.rank("warm up 预热")
         return retriever
@@ -243,7 +244,7 @@ def _ask(retriever: Retriever, question: Question) -> tuple[list[str], bool, flo
 def run_config(retriever: Retriever, plan: ConfigPlan, questions: Sequence[Question], judge: RelevanceJudge,
                progress: Progress | None = None) -> ConfigRun:
     """Ask every question, time each call, judge the ranking and summarise."""
-    run = ConfigRun(plan, threshold=retriever.abstention.threshold if retriever.config.abstain else None)
+    run = ConfigRun(plan, threshold=retriever.threshold if retriever.config.abstain else None)
     for question in progress(questions, plan.name) if progress else questions:
         started = time.perf_counter()
         ids, answered, confidence = _ask(retriever, question)
@@ -286,7 +287,7 @@ def run_eval(
     all_questions = load_questions(questions_file)
     questions = sample_questions(all_questions, limit)
     loader = abstention_loader or (lambda name: load_abstention(settings.model_copy(update={"embedder": name})))
-    resources = _Resources(corpus, cache_dir, embedder_factory, loader, build_progress, settings.curation_dir)
+    resources = _Resources(corpus, cache_dir, embedder_factory, loader, build_progress, settings)
     runs: list[ConfigRun] = []
     judge: RelevanceJudge | None = None
     passages = 0

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from index.embedders import Embedder
 from index.index_dir import (
@@ -22,6 +22,7 @@ from index.index_dir import (
     VectorRows,
     current_build,
     make_current,
+    read_manifest,
     write_build,
 )
 from index.keyword_index import KeywordIndex
@@ -32,6 +33,8 @@ from ingest.passage import Passage
 
 EMBED_BATCH = 16
 ProgressFactory = Callable[[int, str], "ProgressBar"]
+# Told of a complete build before it is published; returns what the manifest records as its calibration.
+Calibrator = Callable[[LoadedBuild], dict[str, Any]]
 
 
 class ProgressBar:
@@ -109,16 +112,33 @@ def corpus_hash(passages: list[Passage]) -> str:
     return hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
 
 
-@contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """Serialise builds of one index folder across processes."""
+def vector_rows(specs: list[RowSpec]) -> VectorRows:
+    """The `VectorRows` of a build holding these specs' vectors, in order."""
+    return VectorRows(
+        np.array([s.passage for s in specs], dtype=np.int64),
+        np.array([s.field for s in specs], dtype=np.int8),
+        [s.key for s in specs],
+    )
+
+
+def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated: bool = False) -> bool:
+    """Whether the current build under `root` holds the corpus with that hash, embedded by `embedder` (and
+    self-calibrated, when `calibrated`); False when there is none or it cannot be read."""
+    try:
+        build = current_build(root)
+        if build is None:
+            return False
+        manifest = read_manifest(build)
+    except (IndexLoadError, OSError):
+        return False
+    return (manifest.corpus_hash == corpus_key and manifest.embedder == embedder
+            and (not calibrated or manifest.calibration is not None))
+
+
+def build_lock(root: Path) -> FileLock:
+    """The lock that serialises builds of one index folder across processes and threads: `with build_lock(root):`."""
     root.mkdir(parents=True, exist_ok=True)
-    with (root / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(root / ".lock")
 
 
 def build_index(
@@ -126,10 +146,15 @@ def build_index(
     root: Path,
     embedder: Embedder,
     progress: ProgressFactory | None = None,
+    calibrate: Calibrator | None = None,
     lexicon: Lexicon | None = None,
 ) -> BuildReport:
-    """Embed, index and atomically publish `passages` as the current build under `root`; the keyword
-    side reads with `lexicon` (user words, synonyms), which the manifest records for the queries."""
+    """Embed, index and atomically publish `passages` as the current build under `root`.
+
+    `calibrate` sees the complete build before it is published, and what it returns is recorded in
+    the manifest (`calibration`); a calibrator that fails leaves the current build serving. The
+    keyword side reads with `lexicon` (user words, synonyms), which the manifest records for the queries.
+    """
     if not passages:
         raise ValueError("no passages to index")
     started = time.perf_counter()
@@ -144,29 +169,8 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        lexicon = lexicon or Lexicon()
-        keyword = KeywordIndex.build([p.keyword_text for p in passages], Tokenizer.for_words(lexicon.words))
-        built_at = datetime.now(UTC)
-        build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            embedder=embedder.name,
-            dim=embedder.dim,
-            corpus_hash=corpus_hash(passages),
-            passage_count=len(passages),
-            vector_count=len(specs),
-            built_at=built_at.isoformat(timespec="seconds"),
-            build_id=build_id,
-            dictionary=lexicon.words,
-            synonyms=lexicon.synonyms,
-        )
-        rows = VectorRows(
-            np.array([s.passage for s in specs], dtype=np.int64),
-            np.array([s.field for s in specs], dtype=np.int8),
-            [s.key for s in specs],
-        )
-        build = write_build(root, build_id, manifest, passages, vectors, rows, keyword)
-        make_current(root, build)
+        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate,
+                         lexicon=lexicon)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -176,6 +180,43 @@ def build_index(
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
     )
+
+
+def publish_build(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
+                  corpus_key: str | None = None) -> Path:
+    """Write passages with vectors already computed (row i of `vectors` described by `rows`) as a build and
+    make it current, under the build lock; `corpus_key` replaces the corpus hash in the manifest."""
+    if not passages:
+        raise ValueError("no passages to index")
+    if len(vectors) != len(rows.passage):
+        raise ValueError(f"{len(vectors)} vectors for {len(rows.passage)} rows")
+    with build_lock(root):
+        return _publish(root, passages, vectors, rows, embedder, corpus_key)
+
+
+def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
+             corpus_key: str | None = None, calibrate: Calibrator | None = None, lexicon: Lexicon | None = None
+             ) -> Path:
+    """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock)."""
+    lexicon = lexicon or Lexicon()
+    keyword = KeywordIndex.build([p.keyword_text for p in passages], Tokenizer.for_words(lexicon.words))
+    built_at = datetime.now(UTC)
+    build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        embedder=embedder.name,
+        dim=embedder.dim,
+        corpus_hash=corpus_key or corpus_hash(passages),
+        passage_count=len(passages),
+        vector_count=len(vectors),
+        built_at=built_at.isoformat(timespec="seconds"),
+        build_id=build_id,
+        dictionary=lexicon.words,
+        synonyms=lexicon.synonyms,
+    )
+    build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
+    make_current(root, build)
+    return build
 
 
 def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vectors: np.ndarray,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class Manifest:
     vector_count: int
     built_at: str
     build_id: str
+    calibration: dict[str, Any] | None = None  # the answer threshold fitted on the build itself, if any
     # The keyword side's lexicon (curation's dictionary.txt and synonyms.txt): queries read it too.
     dictionary: tuple[tuple[str, int | None, str | None], ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
@@ -166,6 +167,10 @@ class LoadedBuild:
         """BM25 score of every passage for already-tokenised query terms."""
         return self.keyword.scores(tokens)
 
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """How many passages contain each token (0 for a token the corpus never uses)."""
+        return self.keyword.document_frequency(tokens)
+
     def dense_search(self, space: str, query: np.ndarray, k: int) -> DenseHits:
         """The passages of the top-k vectors, with their best cosine per field."""
         self._check_space(space)
@@ -208,6 +213,14 @@ def _check(build: Path, manifest: Manifest, passages: list[Passage], vectors: np
         raise IndexLoadError(f"index at {build} refused: " + "; ".join(problems))
 
 
+def read_manifest(build: Path) -> Manifest:
+    """The manifest of a build folder."""
+    try:
+        return Manifest.from_dict(json.loads((build / "manifest.json").read_text("utf-8")))
+    except (OSError, ValueError, TypeError) as err:
+        raise IndexLoadError(f"index at {build} is corrupted: {err}") from err
+
+
 def current_build(root: Path) -> Path | None:
     """The build `CURRENT` points at, or None when there is none."""
     pointer = root / CURRENT
@@ -220,8 +233,13 @@ def current_build(root: Path) -> Path | None:
 
 
 def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
-                rows: VectorRows, keyword: KeywordIndex) -> Path:
-    """Write a complete build under a temporary name, then rename it into place (not yet current)."""
+                rows: VectorRows, keyword: KeywordIndex,
+                calibrate: Callable[[LoadedBuild], dict[str, Any]] | None = None) -> Path:
+    """Write a complete build under a temporary name, then rename it into place (not yet current).
+
+    `calibrate` is given the complete build, still under its temporary name; what it returns is
+    recorded in the manifest. If it raises, the temporary build is removed and nothing is published.
+    """
     builds = root / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f".{build_id}.tmp"
@@ -240,7 +258,14 @@ def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Pa
     (tmp / "keyword").mkdir()
     keyword.save(tmp / "keyword")
     # The manifest goes last: a build folder without one is never loaded.
-    (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
+    _write_manifest(tmp, manifest)
+    if calibrate is not None:
+        try:
+            calibration = calibrate(LoadedBuild.load_build(tmp))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _write_manifest(tmp, replace(manifest, calibration=calibration))
     _fsync_tree(tmp)
     final = builds / build_id
     os.replace(tmp, final)
@@ -260,6 +285,12 @@ def make_current(root: Path, build: Path, keep: int = 2) -> None:
     previous = sorted((p for p in others if p not in stale), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in stale + previous[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_manifest(folder: Path, manifest: Manifest) -> None:
+    partial = folder / ".manifest.json.tmp"
+    partial.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
+    os.replace(partial, folder / "manifest.json")
 
 
 def _fsync_tree(folder: Path) -> None:

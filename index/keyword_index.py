@@ -19,6 +19,8 @@ class KeywordIndex:
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
+        # bm25s keeps one column of scores per token: its length is the token's document frequency.
+        self._document_frequency = np.diff(np.asarray(bm25.scores["indptr"], dtype=np.int64))
 
     @classmethod
     def build(cls, texts: list[str], tokenizer: Tokenizer | None = None) -> KeywordIndex:
@@ -35,6 +37,12 @@ class KeywordIndex:
         if not known or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """How many passages contain each token (0 for a token the corpus never uses)."""
+        ids = [self._bm25.vocab_dict.get(token) for token in tokens]
+        return np.array([0 if i is None or i >= self._document_frequency.size else self._document_frequency[i]
+                         for i in ids], dtype=np.int64)
 
     def save(self, folder: Path) -> None:
         """Write the index files into `folder` (numpy arrays and JSON, no pickle)."""

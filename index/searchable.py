@@ -67,6 +67,10 @@ class SearchableBuild(Protocol):
         """BM25 score of every passage for already-tokenised query terms."""
         ...
 
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """How many passages contain each token (0 for a token the corpus never uses)."""
+        ...
+
     def dense_search(self, space: str, query: np.ndarray, k: int) -> DenseHits:
         """The passages of the top-k vectors of `space`, with their best cosine per field."""
         ...

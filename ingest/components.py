@@ -4,22 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
-from haystack import component
+from haystack import component, default_from_dict, default_to_dict
 
 from ingest.curation import CurationProblem, Lexicon, apply_curation, load_curation
 from ingest.passage import Passage
 from ingest.registry import ParseResult, SkippedFile, parse_paths
 
+FileProgress = Callable[[Iterable], Iterable]
+
 
 @component
 class PassageParser:
-    """Files and folders → de-duplicated passages, with the files that were skipped and why."""
+    """Files and folders → de-duplicated passages, with the files that were skipped and why.
 
-    def __init__(self, progress: Callable[[Iterable], Iterable] | None = None,
-                 exclude: list[str] | None = None) -> None:
-        self.progress = progress
-        self.exclude = exclude or []
+    Its one setting, the folders never parsed as pages (`exclude`: the curation folder), is a
+    plain list, so it serialises to YAML. `progress` (wraps the iteration over files, e.g. a tqdm
+    bar) is a run-time hook set after construction, not saved.
+    """
+
+    def __init__(self, exclude: list[str] | None = None) -> None:
+        self.exclude = list(exclude or [])
+        self.progress: FileProgress | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to `{"type": ..., "init_parameters": {"exclude"}}`."""
+        return default_to_dict(self, exclude=self.exclude)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PassageParser:
+        """Re-create from `to_dict`'s output."""
+        return default_from_dict(cls, data)
 
     @component.output_types(passages=list[Passage], skipped=list[SkippedFile], result=ParseResult)
     def run(self, paths: list[str]) -> dict[str, object]:
@@ -36,6 +52,15 @@ class CurationApplier:
 
     def __init__(self, folder: str | None = None) -> None:
         self.folder = folder
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise to `{"type": ..., "init_parameters": {"folder"}}`."""
+        return default_to_dict(self, folder=self.folder)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CurationApplier:
+        """Re-create from `to_dict`'s output."""
+        return default_from_dict(cls, data)
 
     @component.output_types(passages=list[Passage], lexicon=Lexicon, problems=list[CurationProblem])
     def run(self, passages: list[Passage]) -> dict[str, object]:

@@ -18,9 +18,9 @@ from bs4.element import PreformattedString
 from bs4.exceptions import ParserRejectedMarkup
 
 from ingest.errors import ParseError
-from ingest.markdown import Section, page_passages
 from ingest.normalize import clean_display, is_chrome
 from ingest.passage import Passage
+from ingest.sections import Section, page_passages
 
 # Elements whose text is never page text.
 CODE_TAGS = ("script", "style", "noscript", "template")

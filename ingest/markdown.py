@@ -1,8 +1,9 @@
 """Parser for Markdown pages in a folder tree: each page becomes one or more guide passages.
 
-Also home of the pieces the HTML parser shares: a page is a title plus `Section`s
-(heading, text, links), and `page_passages` keeps short pages whole and splits long ones at
-their headings; `markdown_to_text` (also used for JSONL answers) turns markup into readable text.
+markdown-it-py (CommonMark, with tables, strike-through and inline HTML) reads the page; this
+module turns its tokens into sections cut at the two highest heading levels, and the sections into
+readable text with the http(s) links they name. `markdown_to_text` (also used for JSONL answers)
+does the same for a piece of Markdown.
 """
 
 from __future__ import annotations
@@ -12,18 +13,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.errors import ParseError
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from ingest.normalize import clean_display, is_chrome
-from ingest.passage import Passage, PassageKind
+from ingest.passage import Passage
+from ingest.sections import Section, page_passages, unique
 
-# A page up to this many characters stays one passage; a longer one is split at its headings.
-LONG_PAGE_CHARS = 1000
-# A section with less text than this merges into the one before it.
-MIN_SECTION_CHARS = 80
-# A section longer than this is cut at line boundaries into numbered parts.
-MAX_PASSAGE_CHARS = 2000
-
-QUESTION_START_RE = re.compile(r"^(如何|怎么|为什么|是否|(what|how|why|can)\b)", re.IGNORECASE)
 URL_RE = re.compile(r"https?://[^\s<>\"'`\[\](){}|，。；、）》】]+")
 _URL_TRAILING = ".,;:!?*_~"
 
@@ -31,40 +27,13 @@ _URL_TRAILING = ".,;:!?*_~"
 _FRONT_MATTER_RE = re.compile(
     r"\A(---|\+\+\+)[ \t]*\n[ \t]*[\w-]+[ \t]*[:=][^\n]*\n(?:.*?\n)?\1[ \t]*(?:\n|\Z)", re.DOTALL
 )
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_ATX_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
-_SETEXT_RE = re.compile(r"^ {0,3}(={2,}|-{2,})[ \t]*$")
-_NOT_PARAGRAPH_RE = re.compile(r"^\s*([-*+>|#]|\d+[.)]\s|`{3}|~{3}|<)")
-_REF_DEF_RE = re.compile(r"^ {0,3}\[([^\[\]\n]+)\]:[ \t]*<?([^\s<>]+)>?.*$", re.MULTILINE)
-# Lines with no text of their own: link reference definitions, table separators, rules.
-_DROP_LINE_RE = re.compile(
-    r"^(?: {0,3}\[[^\[\]\n]+\]:.*"
-    r"|[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*"
-    r"| {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}))$",
-    re.MULTILINE,
-)
-# Quote markers, including Tencent's `>!` (warning) and `>?` (note) callouts.
-_QUOTE_RE = re.compile(r"^[ \t]*(?:>[ \t]*)+[!?]?", re.MULTILINE)
-_BULLET_RE = re.compile(r"^([ \t]*)[-*+][ \t]+", re.MULTILINE)
-_INLINE_LINK_RE = re.compile(
-    r"(!?)\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"  # ![alt] or [text], one level of nested brackets
-    r"\(\s*<?((?:[^()<>\n]|\([^()<>\n]*\))*?)>?"  # (destination, one level of nested parentheses
-    r"(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?\s*\)"  # optional "title")
-)
-_REF_LINK_RE = re.compile(r"\[([^\[\]\n]+)\]\[([^\[\]\n]*)\]")
-_AUTOLINK_RE = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>", re.IGNORECASE)
-_CODE_SPAN_RE = re.compile(r"(`+)([^`\n]+)\1")
-# (marker, pattern, replacement) for bold, italic and strike-through, strongest first; `_` never
-# inside a word. Unpaired `**` left by broken markup is dropped before italics are matched.
-_EMPHASIS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("**", re.compile(r"\*\*([^*\n]+?)\*\*"), r"\1"),
-    ("__", re.compile(r"(?<!\w)__(?=\S)([^_\n]+?)(?<=\S)__(?!\w)"), r"\1"),
-    ("**", re.compile(r"\*{2,}"), ""),
-    ("*", re.compile(r"(?<!\*)\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?!\*)"), r"\1"),
-    ("_", re.compile(r"(?<!\w)_(?=[^\s_])([^_\n]+?)(?<=[^\s_])_(?!\w)"), r"\1"),
-    ("~~", re.compile(r"~~(?=\S)([^~\n]+?)(?<=\S)~~"), r"\1"),
-)
-_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
+# Broken markup markdown-it keeps as text: unpaired `**`, and links or images whose target has spaces.
+_STRAY_STARS_RE = re.compile(r"\*{2,}")
+_BROKEN_LINK_RE = re.compile(r"(!?)\[([^\[\]\n]*)\]\(([^()\n]*)\)")
+# A table's separator row (`|---|:--:|`), left in a pipe table markdown-it did not take for one.
+_TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*(?:\|[ \t]*:?-{2,}:?[ \t]*)*\|?[ \t]*$")
+# Tencent's `>!` (warning) and `>?` (note) callouts: the mark opens each line of the quote.
+_CALLOUT_RE = re.compile(r"^[!?]", re.MULTILINE)
 _TAG_RE = re.compile(r"<(/?)([A-Za-z][\w:-]*)((?:\s[^<>]*)?)/?>")
 _HREF_RE = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _ALT_RE = re.compile(r"""alt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -79,36 +48,49 @@ _BLOCK_TAGS = frozenset(
 GENERIC_ALT_TEXT = frozenset({"图片", "图", "截图", "示意图"})
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Text with none of these characters (nor '://' or '--') has no Markdown or HTML to convert.
-_MARKUP_CHARS = frozenset("[]*_`<>|#~\\&")
+_MARKUP_CHARS = frozenset("[]*_`<>|#~\\&=")
 _LANG_SUFFIX_RE = re.compile(r"^(.+?)(?:_intl_([a-z]{2})|_(en|zh))$", re.IGNORECASE)
 
 
-@dataclass(slots=True)
-class Section:
-    """A run of page text under one heading ("" for text before the first heading)."""
+class _TextMarkdown(MarkdownIt):
+    """CommonMark + tables + strike-through + inline HTML, without indented code; link targets as written.
 
-    heading: str
-    text: str
-    links: list[str] = field(default_factory=list)
+    Help-center pages indent prose (steps under a step), never code: code is fenced. Nothing is
+    rendered as HTML, so no link needs the HTML renderer's guard against `javascript:`; only
+    absolute http(s) targets are collected as links.
+    """
 
-    def rendered(self) -> str:
-        """The section as it reads on the page: heading line, then text."""
-        return "\n".join(part for part in (self.heading, self.text) if part)
+    def __init__(self) -> None:
+        super().__init__("commonmark", {"html": True})
+        self.enable(["table", "strikethrough"]).disable("code")
+
+    def validateLink(self, url: str) -> bool:
+        """Every target is a link; `_add_link` decides which are kept."""
+        return True
+
+    def normalizeLink(self, url: str) -> str:
+        """The target as written (no percent-encoding of CJK paths)."""
+        return url
+
+
+_MARKDOWN = _TextMarkdown()
+# For what is left of an HTML block once its tags are gone: any '<' left is text, not another block.
+_MARKDOWN_WITHOUT_HTML = _TextMarkdown().disable("html_block").disable("html_inline")
 
 
 def parse_markdown(path: Path, text: str, root: Path | None = None) -> list[Passage]:
     """Parse a Markdown page: title from its first heading, topic from its folders, long pages split."""
     stem, lang = split_lang_suffix(path.stem)
-    raw = _split_headings(_FRONT_MATTER_RE.sub("", text, count=1).splitlines())
+    raw = _split_headings(_MARKDOWN.parse(_FRONT_MATTER_RE.sub("", text, count=1)))
     title_at = _title_index(raw)
-    title = _heading_text(raw[title_at].heading) if title_at is not None else ""
+    title = ""
     if title_at is not None:
-        raw[title_at].level, raw[title_at].heading = 0, ""
-    sections = _fold_minor_headings(raw)
+        title = raw[title_at].heading
+        raw[title_at] = _RawSection(0, "", [], raw[title_at].body)
     converted: list[Section] = []
-    for section in sections:
-        body, links = markdown_to_text("\n".join(section.lines))
-        converted.append(Section(_heading_text(section.heading), body, links))
+    for section in _fold_minor_headings(raw):
+        links: list[str] = []
+        converted.append(Section(section.heading, _clean(_blocks_text(section.body, links)), unique(links)))
     return page_passages(
         title or clean_display(stem) or path.name,
         converted,
@@ -138,99 +120,44 @@ def topic_from_folders(path: Path, root: Path | None) -> str:
     return " > ".join(relative.parts)
 
 
-def is_question(title: str) -> bool:
-    """True when a title reads as a question (ends with ?/？ or opens with 如何/怎么/为什么/是否/what/how…)."""
-    title = title.strip()
-    return title.endswith(("?", "？")) or bool(QUESTION_START_RE.match(title))
-
-
 def markdown_to_text(markdown: str) -> tuple[str, list[str]]:
     """Readable text of Markdown (with inline HTML), plus the http(s) link targets it names.
 
-    Code fences keep their content verbatim; images keep their alt text only (their URLs are
-    not links); emphasis, quotes, table pipes and tags are dropped; site chrome lines are removed.
+    Code keeps its content verbatim; images keep their alt text only (their URLs are not links);
+    emphasis, quote marks, table pipes and tags are dropped; site chrome lines are removed.
     """
     links: list[str] = []
     if _MARKUP_CHARS.isdisjoint(markdown) and "://" not in markdown and "--" not in markdown:
-        lines = markdown.split("\n")  # plain text: nothing to convert
+        text = markdown  # plain text: nothing to convert
     else:
-        refs = {m.group(1).lower(): m.group(2) for m in _REF_DEF_RE.finditer(markdown)} if "]:" in markdown else {}
-        blocks = [block if code else _prose_to_text(block, refs, links) for code, block in _fenced(markdown)]
-        lines = "\n".join(blocks).split("\n")
-    text = clean_display("\n".join(line for line in lines if not is_chrome(line)))
-    return text, _unique(links)
-
-
-def page_passages(
-    title: str, sections: list[Section], *, topic: str, source: str, lang: str | None
-) -> list[Passage]:
-    """Passages of one page: a short page whole, a long one per heading (short sections merged).
-
-    Raises `ParseError` when the page has no text besides its headings.
-    """
-    title = clean_display(title).replace("\n", " ")
-    if not any(section.text for section in sections):
-        raise ParseError("no text content" + (" (only headings)" if any(s.heading for s in sections) else ""))
-    total = sum(len(section.rendered()) for section in sections)
-    if total <= LONG_PAGE_CHARS:
-        text = "\n".join(rendered for s in sections if (rendered := s.rendered()))
-        sections = [Section("", text, [link for s in sections for link in s.links])]
-    else:
-        sections = _merge_short(sections)
-    passages = []
-    for section in sections:
-        base = f"{title} - {section.heading}" if section.heading and section.heading != title else title
-        kind: PassageKind = "faq" if is_question(section.heading or title) else "guide"
-        parts = _chunk(section.text)
-        for number, part in enumerate(parts, start=1):
-            passages.append(
-                Passage.create(
-                    title=f"{base} ({number}/{len(parts)})" if len(parts) > 1 else base,
-                    answer=part,
-                    topic=topic,
-                    source=source,
-                    kind=kind,
-                    links=_unique(section.links),
-                    lang=lang,
-                )
-            )
-    return passages
+        text = _blocks_text(_MARKDOWN.parse(markdown), links)
+    return _clean(text), unique(links)
 
 
 @dataclass(slots=True)
 class _RawSection:
+    """A heading (its level and text; level 0 for text before the first heading) and the blocks under it."""
+
     level: int
     heading: str
-    lines: list[str] = field(default_factory=list)
+    heading_tokens: list[Token] = field(default_factory=list)  # heading_open, inline, heading_close
+    body: list[Token] = field(default_factory=list)
 
 
-def _split_headings(lines: list[str]) -> list[_RawSection]:
-    """Cut Markdown lines at ATX (`## x`) and setext (`x` / `===`) headings, ignoring code fences."""
+def _split_headings(tokens: list[Token]) -> list[_RawSection]:
+    """Cut a page's block tokens at its top-level headings (ATX and setext; not those in quotes or lists)."""
     sections = [_RawSection(0, "")]
-    fence = ""
-    for line in lines:
-        current = sections[-1]
-        if fence:
-            if line.strip().startswith(fence):
-                fence = ""
-            current.lines.append(line)
-            continue
-        if fence_match := _FENCE_RE.match(line):
-            fence = fence_match.group(1)
-            current.lines.append(line)
-        elif atx := _ATX_RE.match(line):
-            sections.append(_RawSection(len(atx.group(1)), atx.group(2)))
-        elif (setext := _SETEXT_RE.match(line)) and _is_paragraph_end(current.lines):
-            heading = current.lines.pop()
-            sections.append(_RawSection(1 if setext.group(1)[0] == "=" else 2, heading.strip()))
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        if token.type == "heading_open" and token.level == 0:
+            heading = tokens[position:position + 3]
+            sections.append(_RawSection(int(token.tag[1]), _one_line(_inline_text(heading[1], [])), heading))
+            position += 3
         else:
-            current.lines.append(line)
+            sections[-1].body.append(token)
+            position += 1
     return sections
-
-
-def _is_paragraph_end(lines: list[str]) -> bool:
-    """True when the last line is plain paragraph text, so a following ===/--- underlines it."""
-    return bool(lines) and bool(lines[-1].strip()) and not _NOT_PARAGRAPH_RE.match(lines[-1])
 
 
 def _title_index(sections: list[_RawSection]) -> int | None:
@@ -239,105 +166,121 @@ def _title_index(sections: list[_RawSection]) -> int | None:
     A page opening with `### 1. Step one` followed by `### 2. Step two` has no title heading.
     """
     for index, section in enumerate(sections):
-        if section.level == 1 and _heading_text(section.heading):
+        if section.level == 1 and section.heading:
             return index
-    if len(sections) < 2 or any(line.strip() for line in sections[0].lines):
+    if len(sections) < 2 or sections[0].body:
         return None
     level = sections[1].level
-    unique = all(section.level > level for section in sections[2:])
-    return 1 if unique and _heading_text(sections[1].heading) else None
+    outranked = any(section.level <= level for section in sections[2:])
+    return None if outranked or not sections[1].heading else 1
 
 
 def _fold_minor_headings(sections: list[_RawSection]) -> list[_RawSection]:
-    """Keep the two highest heading levels as section breaks; deeper headings become text lines."""
+    """Keep the two highest heading levels as section breaks; deeper headings become lines of text."""
     levels = sorted({section.level for section in sections if section.level})[:2]
     kept: list[_RawSection] = []
     for section in sections:
         if kept and section.level not in levels:
-            kept[-1].lines.extend([section.heading, *section.lines])
+            kept[-1].body.extend([*section.heading_tokens, *section.body])
         else:
             kept.append(section)
     return kept
 
 
-def _fenced(markdown: str) -> list[tuple[bool, str]]:
-    """Split Markdown into (is_code, text) blocks; fence lines themselves are dropped."""
-    if "```" not in markdown and "~~~" not in markdown:
-        return [(False, markdown)]
-    blocks: list[tuple[bool, str]] = []
-    current: list[str] = []
-    fence = ""
-    for line in markdown.splitlines():
-        closes = bool(fence) and line.strip().startswith(fence)
-        opening = None if fence else _FENCE_RE.match(line)
-        if closes or opening:
-            blocks.append((bool(fence), "\n".join(current)))
-            current = []
-            fence = opening.group(1) if opening else ""
-        else:
-            current.append(line)
-    blocks.append((bool(fence), "\n".join(current)))
-    return blocks
+def _blocks_text(tokens: list[Token], links: list[str]) -> str:
+    """Block tokens → text lines: list items keep their marker (bullets as '- '), table rows become
+    'a | b', quote marks and callout marks go, code and HTML blocks are handled as such."""
+    lines: list[str] = []
+    marker = ""  # a list item's marker, waiting for the item's first line
+    quotes = 0
+    row: list[str] | None = None
+    for token in tokens:
+        kind = token.type
+        if kind == "inline":
+            text = _inline_text(token, links)
+            if row is not None:
+                row.append(text.strip())
+                continue
+            if quotes:
+                text = _CALLOUT_RE.sub("", text)
+            lines.append(marker + _table_rows(text))
+            marker = ""
+        elif kind in ("fence", "code_block", "html_block"):
+            text = token.content.rstrip("\n") if kind != "html_block" else _html_block_text(token.content, links)
+            lines.append(marker + text)
+            marker = ""
+        elif kind == "list_item_open":
+            marker = f"{token.info}{token.markup} " if token.info else "- "
+        elif kind == "list_item_close":
+            marker = ""
+        elif kind in ("blockquote_open", "blockquote_close"):
+            quotes += token.nesting
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            line = " | ".join(cell for cell in row if cell)
+            if not _TABLE_RULE_RE.match(line):  # a separator row taken for a data row (two tables, no blank line)
+                lines.append(line)
+            row = None
+    return "\n".join(lines)
 
 
-def _heading_text(heading: str) -> str:
-    """A heading's markup-free text on one line."""
-    return " ".join(markdown_to_text(heading)[0].split())
+def _inline_text(inline: Token, links: list[str]) -> str:
+    """An inline token's text: links and images to their text, code unwrapped, tags dropped; collects links."""
+    parts: list[str] = []
+    for child in inline.children or []:
+        kind = child.type
+        if kind == "text":
+            parts.append(_text(child.content, links))
+        elif kind == "code_inline":  # help-center pages escape HTML inside code spans too
+            parts.append(html.unescape(child.content) if "&" in child.content else child.content)
+            _add_bare_links(child.content, links)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif kind == "link_open":
+            _add_link(str(child.attrGet("href") or ""), links)
+        elif kind == "image":  # its alt text only, never its URL
+            alt = "".join(c.content for c in child.children or [] if c.type in ("text", "code_inline"))
+            parts.append(_alt_text(alt))
+        elif kind == "html_inline":
+            parts.append("" if child.content.startswith("<!--") else _strip_html(child.content, links))
+    return "".join(parts)
 
 
-def _prose_to_text(prose: str, refs: dict[str, str], links: list[str]) -> str:
-    """Convert Markdown prose (no code fences) to plain text, collecting link targets."""
-    if "<" in prose:
-        prose = _strip_html(_strip_comments(prose), links)
-    prose = _DROP_LINE_RE.sub("", prose)
-    if "#" in prose:
-        prose = _ATX_RE.sub(r"\2", prose)
-    if ">" in prose:
-        prose = _QUOTE_RE.sub("", prose)
-    prose = _BULLET_RE.sub(r"\1- ", prose)
-    prose = _inline(prose, refs, links)
-    if "|" in prose:
-        prose = "\n".join(_table_row(line) for line in prose.split("\n"))
-    return prose
+def _text(text: str, links: list[str]) -> str:
+    """Plain text, with the broken markup markdown-it leaves as text dropped; collects the URLs it names."""
+    if "](" in text:
+
+        def link(match: re.Match[str]) -> str:
+            if match.group(1):
+                return _alt_text(match.group(2))
+            _add_link(match.group(3), links)
+            return match.group(2)
+
+        text = _BROKEN_LINK_RE.sub(link, text)
+    _add_bare_links(text, links)
+    return _STRAY_STARS_RE.sub("", text) if "**" in text else text
 
 
-def _inline(text: str, refs: dict[str, str], links: list[str]) -> str:
-    """Inline Markdown → text: links and images to their text, code spans and emphasis unwrapped."""
-
-    def link(match: re.Match[str]) -> str:
-        if match.group(1):  # image: its alt text only, never its URL
-            return _alt_text(match.group(2))
-        _add_link(match.group(3), links)
-        return match.group(2)
-
-    def ref_link(match: re.Match[str]) -> str:
-        target = refs.get((match.group(2) or match.group(1)).lower())
-        if target is None:
-            return match.group(0)
-        _add_link(target, links)
-        return match.group(1)
-
-    def autolink(match: re.Match[str]) -> str:
-        _add_link(match.group(1), links)
-        return match.group(1)
-
-    if "[" in text:
-        text = _INLINE_LINK_RE.sub(link, text)
-        if refs:
-            text = _REF_LINK_RE.sub(ref_link, text)
-    if "<" in text:
-        text = _AUTOLINK_RE.sub(autolink, text)
+def _add_bare_links(text: str, links: list[str]) -> None:
+    """Collect the http(s) URLs written out in `text`."""
     if "://" in text:
         for url in URL_RE.findall(text):
             _add_link(url, links)
-    if "`" in text:
-        text = _CODE_SPAN_RE.sub(r"\2", text)
-    for marker, pattern, replacement in _EMPHASIS:
-        if marker in text:
-            text = pattern.sub(replacement, text)
-    if "\\" in text:
-        text = _ESCAPE_RE.sub(r"\1", text)
-    return html.unescape(text) if "&" in text else text
+
+
+def _html_block_text(block: str, links: list[str]) -> str:
+    """An HTML block → text: comments and tags dropped (block tags break lines, cells end with ' | '),
+    then what is left read as Markdown without HTML (indentation is not code in HTML)."""
+    text = _strip_html(_strip_comments(block), links)
+    return _blocks_text(_MARKDOWN_WITHOUT_HTML.parse("\n".join(line.strip() for line in text.split("\n"))), links)
+
+
+def _table_rows(text: str) -> str:
+    """Lines of a pipe table markdown-it did not take for one: '|a|b|' → 'a | b', the separator row dropped."""
+    if "|" not in text:
+        return text
+    return "\n".join(_table_row(line) for line in text.split("\n") if not _TABLE_RULE_RE.match(line))
 
 
 def _table_row(line: str) -> str:
@@ -363,7 +306,7 @@ def _strip_comments(text: str) -> str:
 
 
 def _strip_html(text: str, links: list[str]) -> str:
-    """Inline HTML tags → text: block tags break lines, cells end with ' | ', hrefs become links."""
+    """HTML tags → text: block tags break lines, cells end with ' | ', hrefs become links, images their alt text."""
 
     def replace(match: re.Match[str]) -> str:
         closing, name, attrs = match.group(1), match.group(2).lower(), match.group(3)
@@ -395,61 +338,11 @@ def _add_link(url: str, links: list[str]) -> None:
         links.append(url)
 
 
-def _chunk(text: str) -> list[str]:
-    """Cut text longer than `MAX_PASSAGE_CHARS` at line boundaries (hard-cutting overlong lines)."""
-    if len(text) <= MAX_PASSAGE_CHARS:
-        return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        while len(line) > MAX_PASSAGE_CHARS:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:MAX_PASSAGE_CHARS])
-            line = line[MAX_PASSAGE_CHARS:]
-        if current and len(current) + 1 + len(line) > MAX_PASSAGE_CHARS:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        parts.append(current)
-    return [part for part in (p.strip() for p in parts) if part]
+def _clean(text: str) -> str:
+    """Display text without site chrome lines."""
+    return clean_display("\n".join(line for line in text.split("\n") if not is_chrome(line)))
 
 
-def _merge_short(sections: list[Section]) -> list[Section]:
-    """Fold sections with little text into the previous one.
-
-    A heading with no text of its own (or a short opening section) is carried into the next one.
-    """
-    merged: list[Section] = []
-    pending: Section | None = None
-    for section in sections:
-        if pending is not None:
-            section = Section(
-                section.heading,
-                "\n".join(p for p in (pending.rendered(), section.text) if p),
-                [*pending.links, *section.links],
-            )
-            pending = None
-        if len(section.text) >= MIN_SECTION_CHARS:
-            merged.append(Section(section.heading, section.text, list(section.links)))
-        elif merged and section.text:
-            previous = merged[-1]
-            previous.text = f"{previous.text}\n{section.rendered()}"
-            previous.links.extend(section.links)
-        else:
-            pending = section
-    if pending is not None:
-        if merged:
-            merged[-1].text = f"{merged[-1].text}\n{pending.rendered()}"
-            merged[-1].links.extend(pending.links)
-        else:
-            merged.append(pending)
-    return merged
-
-
-def _unique(items: list[str]) -> list[str]:
-    """Items in first-seen order, without repeats."""
-    return list(dict.fromkeys(items))
+def _one_line(text: str) -> str:
+    """Text on one line, whitespace folded."""
+    return " ".join(text.split())

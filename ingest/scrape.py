@@ -4,6 +4,8 @@ Three shapes of line:
 - FAQ: ``问题? 答案… 父主题: X``
 - scenario page: ``标题 服务对象 … 场景描述 … 相关API列表 开放接口 接口定义链接 <API> <url> …``
 - policy paragraph: plain text with no title (one is derived from its first clause).
+
+Entries without a 父主题 get one from their kind or their nearest entry (`ingest.topics`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from ingest.errors import ParseError
 from ingest.normalize import clean_display, is_chrome
 from ingest.passage import Passage
+from ingest.topics import fill_missing_topics
 
 PARENT_MARK = re.compile(r"\s*父主题\s*[:：]\s*")
 URL_RE = re.compile(r"https?://[^\s<>\"'，。；、）)]+")
@@ -32,7 +35,7 @@ def parse_scrape(path: Path, text: str, root: Path | None = None) -> list[Passag
     passages = [entry for entry in entries if entry is not None]
     if not passages:
         raise ParseError("no entries found (only site chrome or blank lines)")
-    return passages
+    return fill_missing_topics(passages)
 
 
 def looks_like_scrape(text: str) -> bool:

@@ -20,7 +20,6 @@ class RetrievalConfig:
     abstain: bool = True
     candidates: int = 50
     keyword_weight: float = 0.02
-    rrf_k: int = 60  # fuses the two readings of a follow-up
 
 
 CONFIGS: dict[str, RetrievalConfig] = {

@@ -36,8 +36,8 @@ class ScoreFusion:
         self.config = config
         self.space = embedder.name
 
-    def __call__(self, question: str) -> Signals:
-        """The signals of `question` and its fused passage scores."""
+    def __call__(self, question: str, vector: np.ndarray | None = None) -> Signals:
+        """The signals of `question` and its fused passage scores (`vector`: its embedding, when known)."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
         tokens = self.index.query_tokens(question)
@@ -47,7 +47,7 @@ class ScoreFusion:
         query_vector, hits = None, None
         fused = np.full(len(self.index.passages), -np.inf)
         if config.dense:
-            query_vector = self.embedder.embed_queries([question])[0]
+            query_vector = self.embedder.embed_queries([question])[0] if vector is None else vector
             hits = self.index.dense_search(self.space, query_vector, config.candidates * 2)
             cosines = hits.best
             # Keyword-only candidates were not among the nearest vectors: they get the lowest cosine seen.
@@ -67,7 +67,7 @@ def top_finite(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return order, scores[order]
 
 
-def rank_fusion(scores: np.ndarray, k: int) -> np.ndarray:
+def rank_fusion(scores: np.ndarray, k: int = 60) -> np.ndarray:
     """Re-express the candidates' scores as reciprocal-rank contributions (0 elsewhere)."""
     fused = np.zeros_like(scores)
     order, _ = top_finite(scores, scores.size)

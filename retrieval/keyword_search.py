@@ -12,6 +12,7 @@ from ingest.normalize import normalize_for_matching
 from retrieval.answer import source_url
 from retrieval.highlight import highlight
 from retrieval.results import SearchHit, SearchPage
+from retrieval.term_coverage import enough_terms
 
 
 class KeywordSearch:
@@ -25,8 +26,9 @@ class KeywordSearch:
 
     def __call__(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Matches of `query`, best first, optionally within one exact topic, one page of them."""
-        tokens = self.index.query_tokens(query)
-        scores = self.index.keyword_scores(tokens)
+        tokens = self.index.query_tokens(query)  # synonyms included: enough of either reading's terms match
+        matching = enough_terms(self.index, tokens) | enough_terms(self.index, self.index.tokenize(query))
+        scores = np.where(matching, self.index.keyword_scores(tokens), 0.0)
         if topic is not None:
             topic_id = self._topic_id.get(topic)
             if topic_id is None:

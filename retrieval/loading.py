@@ -1,65 +1,117 @@
-"""Open the configured index (building it from the corpus if missing) and make a warm `Retriever`."""
+"""Open the configured index (building it from the corpus if missing) and make a warm `Retriever`.
+
+Which answer threshold applies: a hand-fitted model (`faq calibrate`, written to
+`calibration_override_path`) wins whole; otherwise the shipped model decides with the threshold
+the build fitted on itself at ingest (`retrieval.abstention.self_calibration`), recorded in its manifest.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from index.build import Calibrator, ProgressFactory
 from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild, current_build
 from index.tokenizer import warm_up
+from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
-from retrieval.retriever import CONFIGS, Retriever
+from retrieval.config import CONFIGS
+from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 
 CALIBRATION_DIR = Path(__file__).resolve().parent / "abstention" / "models"
+WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
 
 
 class CalibrationMissingError(RuntimeError):
     """No abstention model has been fitted for the configured embedder."""
 
 
-def calibration_path(settings: RetrievalSettings) -> Path:
-    """The abstention model file for the configured embedder."""
-    if settings.calibration_file:
-        return settings.calibration_file
-    return CALIBRATION_DIR / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', settings.embedder)}.json"
+def _file_name(embedder: str) -> str:
+    return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder)}.json"
 
 
-def load_abstention(settings: RetrievalSettings) -> AbstentionModel:
-    """Read the abstention model, refusing one fitted for another embedder."""
-    path = calibration_path(settings)
+def shipped_model_path(embedder: str) -> Path:
+    """The abstention model shipped for an embedder (fitted across corpora by the team)."""
+    return CALIBRATION_DIR / _file_name(embedder)
+
+
+def calibration_override_path(settings: RetrievalSettings) -> Path:
+    """Where a hand-fitted model is read from and `faq calibrate` writes: FAQ_CALIBRATION_FILE, or beside the
+    index builds."""
+    return settings.calibration_file or settings.index_dir / "calibration" / _file_name(settings.embedder)
+
+
+def load_abstention(settings: RetrievalSettings) -> tuple[AbstentionModel, bool]:
+    """The abstention model, and whether it is a hand-fitted override (then its own threshold applies)."""
+    override = calibration_override_path(settings)
+    if settings.calibration_file is not None and not override.is_file():
+        raise CalibrationMissingError(f"FAQ_CALIBRATION_FILE names {override}, which does not exist")
+    path = override if override.is_file() else shipped_model_path(settings.embedder)
     if not path.is_file():
         raise CalibrationMissingError(
-            f"no abstention calibration at {path}: run `faq calibrate eval/questions/calibration.jsonl`"
+            f"no abstention model for embedder {settings.embedder!r} at {path}: "
+            f"run `faq calibrate` with a labelled question set"
         )
     model = AbstentionModel.load(path)
     if model.embedder != settings.embedder:
         raise CalibrationMissingError(f"{path} was fitted for {model.embedder!r}, not {settings.embedder!r}")
-    return model
+    return model, path == override
 
 
-def ensure_index(settings: RetrievalSettings, embedder: Embedder) -> LoadedBuild:
-    """Open the index, first building it from the corpus folder when there is none."""
+def make_calibrator(settings: RetrievalSettings, embedder: Embedder) -> Calibrator | None:
+    """What `faq ingest` runs on a new build before publishing it: the build's self-calibration.
+
+    None when a hand-fitted model overrides it anyway, or no model ships for this embedder.
+    """
+    if calibration_override_path(settings).is_file() or not shipped_model_path(embedder.name).is_file():
+        return None
+    model = AbstentionModel.load(shipped_model_path(embedder.name))
+
+    def calibrate(build: LoadedBuild) -> dict[str, object]:
+        from retrieval.abstention.self_calibration import self_calibrate
+
+        background = load_background(embedder, settings.cache_dir)
+        retriever = Retriever(build, embedder, model, CONFIGS["default"], settings.top_k, background)
+        return self_calibrate(retriever).to_dict()
+
+    return calibrate
+
+
+def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress: ProgressFactory | None = None
+                 ) -> LoadedBuild:
+    """Open the index, first building it from the corpus folder when there is none (`embed_progress`: a
+    progress bar factory for the embedding, as `faq ingest` shows)."""
     if current_build(settings.index_dir) is None:
         # Imported here: the ingestion pipeline loads Haystack (and with it torch, when installed),
         # which a service with a built index never needs.
         from index.pipeline import run_ingest
 
-        run_ingest([settings.corpus_dir], settings.index_dir, embedder, curation=settings.curation_dir)
+        run_ingest([settings.corpus_dir], settings.index_dir, embedder, embed_progress=embed_progress,
+                   calibrate=make_calibrator(settings, embedder), curation=settings.curation_dir)
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
-WARM_UP_QUESTIONS = ("怎么申请激励？", "How do I register an opportunity?")
+def build_threshold(build: LoadedBuild) -> float | None:
+    """The answer threshold the build fitted on itself, if it did."""
+    calibration = build.manifest.calibration or {}
+    threshold = calibration.get("threshold")
+    return float(threshold) if isinstance(threshold, int | float) else None
 
 
-def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None) -> Retriever:
+def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None
+                   ) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
     embedder = embedder or make_embedder(settings.embedder)
     index = ensure_index(settings, embedder)
     retrieval = CONFIGS[config]
-    abstention = load_abstention(settings) if retrieval.abstain else None
-    retriever = Retriever(index, embedder, abstention, retrieval, top_k=settings.top_k)
+    abstention, threshold = None, None
+    if retrieval.abstain:
+        abstention, overridden = load_abstention(settings)
+        threshold = None if overridden else build_threshold(index)
+    background = load_background(embedder, settings.cache_dir)
+    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold)
     warm_up()
     for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
         retriever.ask(question)

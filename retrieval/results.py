@@ -29,7 +29,7 @@ class AskResult:
     """The answer to a question, or an honest refusal with suggestions.
 
     `used_history` tells whether the question was read as a follow-up of the conversation, and
-    `read_as` how it was then read.
+    `read_as` how it was then read. `ranked_scores[i]` is the ranking score of `ranked_ids[i]`.
     """
 
     answered: bool
@@ -40,6 +40,7 @@ class AskResult:
     ranked_ids: list[str] = field(default_factory=list)
     used_history: bool = False
     read_as: str | None = None
+    ranked_scores: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

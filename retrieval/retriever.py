@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from index.embedders import Embedder
 from index.searchable import SearchableBuild
+from retrieval.abstention.background import Background
 from retrieval.abstention.features import DecisionFeatures, FeatureExtractor
 from retrieval.abstention.model import AbstentionModel
 from retrieval.answer import answer, refusal
 from retrieval.config import CONFIGS, RetrievalConfig
+from retrieval.followup import FRAGMENT_TOKENS, Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
 from retrieval.results import AskResult, Candidate, Explanation, SearchPage
 
 __all__ = ["CONFIGS", "Ranking", "RetrievalConfig", "Retriever"]
+NO_BACKGROUND = Background([], np.zeros((0, 1), dtype=np.float32))
 
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """Passages ranked for one question, with the decision features of the top one."""
+    """Passages ranked for one reading of a question, with the decision features of the top one."""
 
     passages: list[int]
     scores: list[float]
@@ -30,10 +33,15 @@ class Ranking:
 
 
 class Retriever:
-    """Answers questions and keyword searches from one loaded index."""
+    """Answers questions and keyword searches from one loaded build.
+
+    `threshold` overrides the abstention model's own (the build's self-calibrated threshold);
+    `background` holds the off-topic questions the features measure the top passage against.
+    """
 
     def __init__(self, index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
-                 config: RetrievalConfig = CONFIGS["default"], top_k: int = 5) -> None:
+                 config: RetrievalConfig = CONFIGS["default"], top_k: int = 5,
+                 background: Background = NO_BACKGROUND, threshold: float | None = None) -> None:
         if config.abstain and abstention is None:
             raise ValueError(f"configuration {config.name!r} needs an abstention model")
         self.index = index
@@ -41,61 +49,89 @@ class Retriever:
         self.abstention = abstention
         self.config = config
         self.top_k = top_k
-        self._fusion = ScoreFusion(index, embedder, config)
-        self._features = FeatureExtractor(index, embedder.name)
+        self.background = background
+        self.threshold = (threshold if threshold is not None else abstention.threshold) \
+            if abstention is not None and config.abstain else 0.0
+        self.fusion = ScoreFusion(index, embedder, config)
+        self._features = FeatureExtractor(index, embedder.name, background)
         self._search = KeywordSearch(index)
 
     def rank(self, question: str) -> Ranking:
-        """Rank passages for a question and score the top one's chance of being right."""
-        signals = self._fusion(question)
-        return self._decide(question, signals, signals.fused)
+        """Rank passages for one reading of a question and score the top one's chance of being right."""
+        signals = self.fusion(question)
+        return self.decide(question, signals, signals.fused)
 
-    def rank_follow_up(self, question: str, previous_question: str, alone: Signals | None = None) -> Ranking:
-        """Rank a follow-up by fusing its own ranking with that of the question joined to the previous one.
+    def decide(self, question: str, signals: Signals, fused: np.ndarray, exclude: tuple[int, ...] = (),
+               exclude_background: int | None = None) -> Ranking:
+        """The ranking that `fused` scores give, and the confidence that its top passage is right."""
+        if exclude:
+            fused = fused.copy()
+            fused[list(exclude)] = -np.inf
+        ranked, scores = top_finite(fused, max(self.top_k, 10))
+        passages = ranked.tolist()
+        if not passages:
+            return Ranking(passages, scores.tolist(), None, 0.0)
+        features = self._features(question, signals, passages[0], exclude, exclude_background)
+        if features is None:
+            return Ranking(passages, scores.tolist(), None, 1.0)
+        confidence = self.abstention.confidence(features) if self.abstention else 1.0
+        return Ranking(passages, scores.tolist(), features, confidence)
 
-        A passage both readings support wins, so an elliptical question ("那要多久?") inherits its
-        topic while a question that changes the subject keeps its own best match.
+    def read(self, question: str, history: list[tuple[str, str]] | None = None) -> tuple[Ranking, Reading]:
+        """Decide how to read the question, and rank that reading.
+
+        The question is read alone unless it leans on the conversation (see `retrieval.followup`).
+        An elliptical question is read joined to the conversation, except when it names an off-topic
+        subject of its own, or when alone it is answered at least as confidently. The joined reading
+        ranks by both readings' ranks (a passage both support wins), so an elliptical question inherits
+        the conversation's topic without the previous question's own answer taking over.
         """
-        alone = alone or self._fusion(question)
-        joined_question = f"{question} {previous_question}"
-        joined = self._fusion(joined_question)
-        both = rank_fusion(alone.fused, self.config.rrf_k) + rank_fusion(joined.fused, self.config.rrf_k)
+        own = Reading(question, False)
+        alone_signals = self.fusion(question)
+        alone = self.decide(question, alone_signals, alone_signals.fused)
+        if not history or not self.config.dense:
+            return alone, own
+        tokens = self.index.tokenize(question)
+        if not is_elliptical(question, tokens):
+            return alone, own
+        if len(tokens) > FRAGMENT_TOKENS and self._off_topic(alone):
+            return alone, own
+        reading = joined_reading(question, history, self.index.tokenize)
+        joined_signals = self.fusion(reading.text)
+        both = rank_fusion(alone_signals.fused) + rank_fusion(joined_signals.fused)
         both[both == 0] = -np.inf  # found by neither reading
-        return self._decide(joined_question, joined, both)
+        joined = self.decide(reading.text, joined_signals, both)
+        if self._confident(alone) and (not self._confident(joined) or alone.confidence >= joined.confidence):
+            return alone, own
+        return joined, reading
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, lang: str | None = None
             ) -> AskResult:
-        """Answer a question, read in the light of the previous one when there is a history; the product's
+        """Answer a question, read in the light of the conversation only when it leans on it; the product's
         own words (refusal, notes) in `lang` ("zh" or "en"; default: the question's language)."""
-        return self._answer(question, *self._rank_for(question, history), lang)
+        return self._result(question, *self.read(question, history), lang)
 
     def explain(self, question: str, history: list[tuple[str, str]] | None = None) -> Explanation:
-        """A hit test: what `ask` answers, the threshold, every ranked candidate with its score, and the
-        decision features of the top one."""
-        ranking, used_history = self._rank_for(question, history)
-        result = self._answer(question, ranking, used_history, None)
+        """A hit test: what `ask` answers, the threshold, every ranked candidate with its score, the decision
+        features of the top one, and the keyword tokens (synonyms included) of the question as read."""
+        ranking, reading = self.read(question, history)
         top_signals = asdict(ranking.features) if ranking.features is not None else {}
         candidates = [
             Candidate(self.index.passages[row].id, self.index.passages[row].title, float(score),
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
-        return Explanation(result, self._threshold, candidates, self.index.query_tokens(question))
+        return Explanation(self._result(question, ranking, reading, None), self.threshold, candidates,
+                           self.index.query_tokens(reading.text))
 
-    @property
-    def _threshold(self) -> float:
-        return self.abstention.threshold if self.abstention and self.config.abstain else 0.0
-
-    def _rank_for(self, question: str, history: list[tuple[str, str]] | None) -> tuple[Ranking, bool]:
-        if history:
-            return self.rank_follow_up(question, history[-1][0]), True
-        return self.rank(question), False
-
-    def _answer(self, question: str, ranking: Ranking, used_history: bool, lang: str | None) -> AskResult:
+    def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
-        if ranked and ranking.confidence >= self._threshold:
-            return answer(question, ranked, ranking.confidence, used_history, lang=lang)
-        return refusal(question, ranked, ranking.confidence, used_history, lang=lang)
+        read_as = reading.text if reading.used_history else None
+        if self._confident(ranking):
+            result = answer(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
+        else:
+            result = refusal(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
+        return replace(result, ranked_scores=ranking.scores)
 
     def search(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Keyword search with an optional exact topic filter, paged, with highlighted snippets."""
@@ -105,13 +141,10 @@ class Retriever:
         """Every parent topic with its passage count, most passages first."""
         return self._search.topics()
 
-    def _decide(self, question: str, signals: Signals, fused: np.ndarray) -> Ranking:
-        ranked, scores = top_finite(fused, max(self.top_k, 10))
-        passages = ranked.tolist()
-        if not passages:
-            return Ranking(passages, scores.tolist(), None, 0.0)
-        features = self._features(question, signals, passages[0])
-        if features is None:
-            return Ranking(passages, scores.tolist(), None, 1.0)
-        confidence = self.abstention.confidence(features) if self.abstention else 1.0
-        return Ranking(passages, scores.tolist(), features, confidence)
+    def _confident(self, ranking: Ranking) -> bool:
+        return bool(ranking.passages) and ranking.confidence >= self.threshold
+
+    @staticmethod
+    def _off_topic(ranking: Ranking) -> bool:
+        """The question sits nearer the off-topic background than any passage."""
+        return ranking.features is not None and ranking.features.cos_over_background < 0

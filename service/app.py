@@ -19,7 +19,7 @@ from index.index_dir import IndexLoadError
 from retrieval.loading import CalibrationMissingError, load_retriever
 from retrieval.retriever import Retriever
 from service.api.deps import Services
-from service.api.routes import admin, ask, feedback, health, pages, passages, search, topics
+from service.api.routes import admin, ask, feedback, health, pages, passages, search, suggested, topics
 from service.api.routes.pages import DOCS_ASSETS, STATIC_DIR
 from service.api.schemas import document_limits
 from service.core.config import Settings
@@ -31,6 +31,7 @@ from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
 from service.rebuild import Rebuilder
 from service.review import QueueReview
 from service.state import RetrieverState
+from service.suggested import PopularQuestions
 
 log = logging.getLogger(__name__)
 STATIC_MOUNT = "/static"
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         feedback=FeedbackLog(settings.feedback_log),
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        popular=PopularQuestions(settings.feedback_log),
         queue=queue,
         review=QueueReview(queue, settings.cluster_similarity, settings.close_margin),
         rebuilder=Rebuilder(settings.queue_db.parent, settings.corpus_dir, settings.curation_dir,
@@ -132,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _document_limits(app, settings)
     install_error_handlers(app)
-    for module in (ask, search, topics, passages, feedback, health, admin, pages):
+    for module in (ask, suggested, search, topics, passages, feedback, health, admin, pages):
         app.include_router(module.router)
     app.include_router(admin.page_router)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

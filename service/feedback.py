@@ -21,8 +21,9 @@ class FeedbackLog:
         self.path = path
         self._lock = threading.Lock()
 
-    def append(self, passage_id: str, question: str, helpful: bool, build_id: str) -> dict[str, object]:
-        """Store one record and return it."""
+    def append(self, passage_id: str, question: str, helpful: bool, build_id: str,
+               reason: str | None = None) -> dict[str, object]:
+        """Store one record (with why it did not help, when given) and return it."""
         record: dict[str, object] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "passage_id": passage_id,
@@ -30,6 +31,8 @@ class FeedbackLog:
             "helpful": helpful,
             "build_id": build_id,
         }
+        if reason is not None:
+            record["reason"] = reason
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)

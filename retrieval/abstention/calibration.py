@@ -14,7 +14,7 @@ def calibration_features(retriever: Retriever, questions: list[Question]) -> tup
     """Decision features of each question's top passage, and whether that passage is right."""
     rows, labels = [], []
     for q in questions:
-        ranking = retriever.rank_follow_up(q.question, q.history[-1][0]) if q.history else retriever.rank(q.question)
+        ranking, _ = retriever.read(q.question, list(q.history))
         if ranking.features is None:
             continue
         top = retriever.index.passages[ranking.passages[0]]
@@ -26,7 +26,8 @@ def calibration_features(retriever: Retriever, questions: list[Question]) -> tup
 def calibrate(retriever: Retriever, questions: list[Question], min_precision: float, fitted_on: str
               ) -> AbstentionModel:
     """Fit the abstention model for the retriever's index and embedder on `questions`."""
-    ranker = Retriever(retriever.index, retriever.embedder, None, CONFIGS["hybrid"], retriever.top_k)
+    ranker = Retriever(retriever.index, retriever.embedder, None, CONFIGS["hybrid"], retriever.top_k,
+                       retriever.background)
     features, labels = calibration_features(ranker, questions)
     if labels.min(initial=1) == labels.max(initial=0):
         raise ValueError("calibration needs both correctly answered and refused/wrong questions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 
@@ -10,6 +11,7 @@ import numpy as np
 from index.searchable import SearchableBuild
 from index.vector_store import FIELD_TITLE
 from ingest.passage import detect_lang
+from retrieval.abstention.background import Background
 from retrieval.fusion import Signals
 
 
@@ -24,6 +26,9 @@ class DecisionFeatures:
     keyword_coverage: float  # share of the question's keywords found in the top passage
     keyword_top: float       # 1 when the top passage is also the best keyword match
     is_english: float        # the question is mostly Latin script
+    cos_over_background: float  # cos_top minus the cosine of the nearest off-topic background question
+    uncovered_idf: float     # IDF-weighted share of the question's keywords missing from the top passage
+    unknown_share: float     # share of the question's keywords that no passage of the corpus uses
 
     def to_array(self) -> np.ndarray:
         """The values in `FEATURES` order."""
@@ -36,14 +41,20 @@ FEATURES: tuple[str, ...] = tuple(f.name for f in fields(DecisionFeatures))
 class FeatureExtractor:
     """Computes `DecisionFeatures` for the top passage of one reading of a question."""
 
-    def __init__(self, index: SearchableBuild, space: str) -> None:
+    def __init__(self, index: SearchableBuild, space: str, background: Background) -> None:
         self.index = index
         self.space = space
+        self.background = background
         self._centroid = index.centroid(space)
         self._tokens_of = lru_cache(maxsize=4096)(self._passage_tokens)
 
-    def __call__(self, question: str, signals: Signals, top: int) -> DecisionFeatures | None:
-        """The features of passage `top` for this reading; None without a dense reading."""
+    def __call__(self, question: str, signals: Signals, top: int, exclude: Collection[int] = (),
+                 exclude_background: int | None = None) -> DecisionFeatures | None:
+        """The features of passage `top` for this reading; None without a dense reading.
+
+        `exclude` are passages taken out of the corpus and `exclude_background` a background question
+        taken out of the background (self-calibration asks held-out entries and background questions).
+        """
         vector, hits = signals.vector, signals.hits
         if vector is None or hits is None:
             return None
@@ -52,9 +63,13 @@ class FeatureExtractor:
         title_cosines = cosines[own.field == FIELD_TITLE]
         cos_top = float(cosines.max())
         # The best other passage is among the dense hits: they hold the nearest vectors.
-        others = hits.best[hits.passages != top]
+        keep = hits.passages != top
+        if exclude:
+            keep &= ~np.isin(hits.passages, list(exclude))
+        others = hits.best[keep]
         mean_cos = float(self._centroid @ vector) if self._centroid is not None else 0.0
         tokens, covered = signals.tokens, self._tokens_of(top)
+        uncovered_idf, unknown_share = self._rarity(tokens, covered)
         return DecisionFeatures(
             cos_top=cos_top,
             cos_title=float(title_cosines.max()) if title_cosines.size else 0.0,
@@ -63,7 +78,19 @@ class FeatureExtractor:
             keyword_coverage=sum(1 for t in tokens if t in covered) / len(tokens) if tokens else 0.0,
             keyword_top=float(signals.keyword_order.size > 0 and int(signals.keyword_order[0]) == top),
             is_english=float(detect_lang(question) == "en"),
+            cos_over_background=cos_top - self.background.best_cosine(vector, exclude_background),
+            uncovered_idf=uncovered_idf,
+            unknown_share=unknown_share,
         )
+
+    def _rarity(self, tokens: list[str], covered: frozenset[str]) -> tuple[float, float]:
+        """IDF-weighted share of `tokens` not in `covered`, and share of tokens the corpus never uses."""
+        if not tokens:
+            return 0.0, 0.0
+        frequency = self.index.document_frequency(tokens)
+        idf = np.log1p(len(self.index.passages) / (frequency + 0.5))
+        missing = np.array([t not in covered for t in tokens])
+        return float(idf[missing].sum() / idf.sum()), float(np.mean(frequency == 0))
 
     def _passage_tokens(self, passage: int) -> frozenset[str]:
         """The keyword tokens of a passage (whole tokens: a question's "1" does not match "10")."""

@@ -58,7 +58,7 @@ class AbstentionModel:
 
 
 def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision: float = 0.9,
-        fitted_on: str = "") -> AbstentionModel:
+        fitted_on: str = "", sample_weight: np.ndarray | None = None) -> AbstentionModel:
     """Fit the logistic model and pick the lowest threshold whose precision reaches `min_precision`.
 
     `correct[i]` is 1 when the top passage for question i is right, 0 when it is wrong or the
@@ -70,7 +70,7 @@ def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision:
     mean = features.mean(axis=0)
     scale = np.where(features.std(axis=0) > 1e-6, features.std(axis=0), 1.0)
     classifier = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-    classifier.fit((features - mean) / scale, correct)
+    classifier.fit((features - mean) / scale, correct, sample_weight=sample_weight)
     model = AbstentionModel(
         embedder=embedder,
         weights=tuple(float(w) for w in classifier.coef_[0]),
@@ -81,19 +81,20 @@ def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision:
         fitted_on=fitted_on,
     )
     scores = np.array([model.confidence(row) for row in features])
-    threshold, precision, recall = choose_threshold(scores, correct, min_precision)
+    threshold, precision, recall = choose_threshold(scores, correct, min_precision, sample_weight)
     return AbstentionModel(**{**asdict(model), "threshold": threshold, "precision": precision,
                               "recall": recall})
 
 
-def choose_threshold(scores: np.ndarray, correct: np.ndarray, min_precision: float) -> tuple[float, float, float]:
+def choose_threshold(scores: np.ndarray, correct: np.ndarray, min_precision: float,
+                     sample_weight: np.ndarray | None = None) -> tuple[float, float, float]:
     """Lowest threshold reaching `min_precision` (the most precise one if none does), with its precision and
     recall, from scikit-learn's precision-recall curve."""
     from sklearn.metrics import precision_recall_curve
 
     if not correct.any():
         return float(scores.max(initial=1.0)), 0.0, 0.0
-    precision, recall, thresholds = precision_recall_curve(correct, scores)
+    precision, recall, thresholds = precision_recall_curve(correct, scores, sample_weight=sample_weight)
     precision, recall = precision[:-1], recall[:-1]  # the last point has no threshold
     reaching = np.flatnonzero(precision >= min_precision)
     best = int(reaching[0]) if reaching.size else int(np.argmax(precision))

@@ -17,6 +17,7 @@ from service.ratelimit import RateLimiter, retry_after
 from service.rebuild import Rebuilder
 from service.review import QueueReview
 from service.state import RetrieverState
+from service.suggested import PopularQuestions
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Services:
     feedback: FeedbackLog
     metrics: Metrics
     rate_limiter: RateLimiter
+    popular: PopularQuestions
     queue: QuestionQueue
     review: QueueReview
     rebuilder: Rebuilder
@@ -79,6 +81,14 @@ QueueDep = Annotated[QuestionQueue, Depends(get_queue)]
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]
+
+
+async def get_popular_questions(services: ServicesDep) -> PopularQuestions:
+    """The helpful questions of the feedback log."""
+    return services.popular
+
+
+PopularDep = Annotated[PopularQuestions, Depends(get_popular_questions)]
 
 
 async def rate_limit(request: Request, services: ServicesDep) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 
@@ -52,12 +52,18 @@ class Turn(BaseModel):
     answer: Text = ""
 
 
+Lang = Literal["zh", "en"]
+
+
 class AskIn(BaseModel):
     """A question, optionally with the conversation so far (oldest first)."""
 
     question: Question
     history: list[Turn] = Field(
         default_factory=list, description="Earlier turns, oldest first; at most FAQ_MAX_HISTORY_TURNS → else 422",
+    )
+    lang: Lang | None = Field(
+        None, description="Language of the product's own words (refusal, notes); default: the question's language",
     )
 
 
@@ -69,6 +75,7 @@ class CitationOut(BaseModel):
     topic: str = Field(description="父主题 (parent topic); empty when the page has none")
     url: str = Field(description="http(s) address of the source, or of this service's page for the passage")
     score: float
+    lang: str = Field("zh", description="Language of the cited passage ('zh' or 'en')")
 
 
 class SuggestionOut(BaseModel):
@@ -86,6 +93,25 @@ class AskOut(BaseModel):
     citations: list[CitationOut]
     confidence: float = Field(description="Calibrated probability that the answer is right")
     suggestions: list[SuggestionOut]
+    used_history: bool = Field(False, description="Whether the question was read as a follow-up of the history")
+    read_as: str | None = Field(None, description="How a follow-up was read, when used_history is true")
+    handoff_url: str | None = Field(None, description="Where to contact support (FAQ_HANDOFF_URL), with refusals")
+
+
+class SuggestedQuestionOut(BaseModel):
+    """A question to offer before the user has asked anything."""
+
+    question: str
+    topic: str
+
+
+class SuggestedQuestionsOut(BaseModel):
+    """Questions for the widget's greeting."""
+
+    source: Literal["feedback", "topics"] = Field(
+        description="'feedback': the questions most often found helpful; 'topics': one representative entry per topic",
+    )
+    questions: list[SuggestedQuestionOut]
 
 
 class SearchHitOut(BaseModel):
@@ -128,12 +154,16 @@ class PassageOut(BaseModel):
     truncated: bool
 
 
+FeedbackReason = Literal["wrong_answer", "outdated", "not_what_i_asked"]
+
+
 class FeedbackIn(BaseModel):
     """Whether an answer helped."""
 
     passage_id: StrictStr = Field(min_length=1, max_length=128)
     question: Question
     helpful: StrictBool
+    reason: FeedbackReason | None = Field(None, description="Why an answer did not help (thumbs down only)")
 
 
 class FeedbackOut(BaseModel):

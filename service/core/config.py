@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
 
@@ -30,6 +30,8 @@ class Settings(RetrievalSettings):
     max_history_turns: int = Field(10, ge=0)
     rate_limit_per_minute: int = Field(120, ge=0, description="Per client; 0 disables")
     search_page_max: int = Field(50, ge=1, le=200)
+
+    handoff_url: HttpUrl | None = Field(None, description="'Contact support' link shown with refusals; unset: none")
 
     feedback_log: Path = Field(PROJECT_ROOT / "var" / "feedback.jsonl")
     queue_db: Path = Field(PROJECT_ROOT / "var" / "queue.sqlite3",

@@ -12,15 +12,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +21,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
+
+from eval.bench.server import RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,12 +61,6 @@ XSS_JSONL_RECORDS = [
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def extra_faq_records() -> list[dict]:
@@ -119,18 +108,14 @@ def build_index(sources: list[Path], root: Path, cache_name: str, embedder) -> N
 
 @dataclass
 class ApiServer:
-    """One uvicorn process serving `service.app:create_app`."""
+    """One uvicorn process serving `service.app:create_app`, and the feedback log it appends to."""
 
-    url: str
-    process: subprocess.Popen
-    log_path: Path
+    server: RunningServer
     feedback_log: Path
 
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     def feedback_records(self) -> list[dict]:
         if not self.feedback_log.exists():
@@ -144,53 +129,16 @@ class ApiServer:
 
 def start_api(index_dir: Path, workdir: Path, cors_origins: list[str], extra_env: dict[str, str] | None = None
               ) -> ApiServer:
-    port = free_port()
-    workdir.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAQ_")}
-    env.update({
-        "FAQ_INDEX_DIR": str(index_dir),
+    """Launch a server for the embedding site's origin (not waiting for it: see `RunningServer.wait_ready`)."""
+    feedback_log = workdir / "feedback.jsonl"
+    env = {
         "FAQ_CORPUS_DIR": str(workdir / "no-corpus"),
         "FAQ_CORS_ORIGINS": json.dumps(cors_origins),
-        "FAQ_FEEDBACK_LOG": str(workdir / "feedback.jsonl"),
-        "FAQ_QUEUE_DB": str(workdir / "queue.sqlite3"),
-        "FAQ_RATE_LIMIT_PER_MINUTE": "0",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+        "FAQ_FEEDBACK_LOG": str(feedback_log),
         **(extra_env or {}),
-    })
-    log_path = workdir / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()
-    return ApiServer(f"http://127.0.0.1:{port}", process, log_path, workdir / "feedback.jsonl")
-
-
-def wait_ready(server: ApiServer) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"API server exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(server.url + "/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"API server not ready after {READY_TIMEOUT_S}s:\n{server.log_tail()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    }
+    server = start_server(index_dir, workdir / "server.log", launcher="uvicorn", env=env)
+    return ApiServer(server, feedback_log)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -295,12 +243,12 @@ def servers(tmp_path_factory, site: Site) -> Iterator[Servers]:
         started.append(api)
         del embedder
 
-        wait_ready(xss_api)
-        wait_ready(api)
+        xss_api.server.wait_ready(READY_TIMEOUT_S)
+        api.server.wait_ready(READY_TIMEOUT_S)
         yield Servers(api, xss_api)
     finally:
-        for server in started:
-            stop(server.process)
+        for started_api in started:
+            started_api.server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import CHROMIUM, ROOT, ApiServer, build_index, start_api, stop, wait_ready
+from tests.browser.conftest import CHROMIUM, READY_TIMEOUT_S, ROOT, ApiServer, build_index, start_api
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,10 @@ def console_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiS
         "FAQ_ADMIN_TOKEN": TOKEN, "FAQ_CURATION_DIR": str(curation), "FAQ_CORPUS_DIR": str(ROOT / "corpus"),
         "FAQ_INDEX_CHECK_SECONDS": "0.5"})
     try:
-        wait_ready(server)
+        server.server.wait_ready(READY_TIMEOUT_S)
         yield server, curation
     finally:
-        stop(server.process)
+        server.server.stop()
 
 
 def post(page: Page, url: str, body: dict) -> dict:

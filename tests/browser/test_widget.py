@@ -104,7 +104,7 @@ def test_answer_with_citation_follow_up_and_feedback(page: Page, site, api, scre
         .observe(list, {childList: true});
     }""")
     body, answer = ask(page, ANSWERABLE)
-    assert body == {"question": ANSWERABLE, "history": []}
+    assert body == {"question": ANSWERABLE, "history": [], "lang": "zh"}
     assert page.evaluate("window.__sawTyping") is True
     expect(w.locator(".typing")).to_have_count(0)
     expect(w.locator(".msg.user").last).to_contain_text(ANSWERABLE)

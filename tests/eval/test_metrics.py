@@ -1,4 +1,4 @@
-"""Metrics: hand-made cases, and Haystack-backed metrics compared with straightforward reference code."""
+"""Metrics: hand-made cases, and the ranking metrics compared with straightforward reference code."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_by_kind_groups_in_order_of_appearance() -> None:
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_haystack_metrics_match_reference(seed: int) -> None:
+def test_ranking_metrics_match_reference(seed: int) -> None:
     rng = random.Random(seed)
     outcomes = []
     for _ in range(rng.randint(1, 30)):

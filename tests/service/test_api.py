@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.passage import Passage
+from retrieval.results import SearchPage
 from tests.service.conftest import OFF_TOPIC, PO_QUESTION, PO_TITLE, PO_TOPIC, ClientFactory
 
 
@@ -25,14 +27,17 @@ def test_answered_question_cites_its_passage(client: TestClient) -> None:
     response = _ask(client, PO_QUESTION)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answered", "answer", "citations", "confidence", "suggestions"}
+    assert set(body) == {"answered", "answer", "citations", "confidence", "suggestions", "used_history", "read_as",
+                         "handoff_url"}
+    assert body["used_history"] is False and body["read_as"] is None and body["handoff_url"] is None
     assert body["answered"] is True
     assert "10个工作日" in body["answer"]
     assert 0.0 <= body["confidence"] <= 1.0
     [citation] = body["citations"]
     assert citation["title"] == PO_TITLE
     assert citation["topic"] == PO_TOPIC
-    assert set(citation) == {"passage_id", "title", "topic", "url", "score"}
+    assert set(citation) == {"passage_id", "title", "topic", "url", "score", "lang"}
+    assert citation["lang"] == "zh"
     # The corpus has no web sources, so the citation links to the service's own page for the passage.
     url = urlsplit(citation["url"])
     assert url.scheme in ("http", "https")
@@ -185,8 +190,8 @@ def test_search_pages_through_all_results(client: TestClient) -> None:
 
 
 def test_search_topic_filter(client: TestClient) -> None:
-    everything = client.get("/api/search", params={"q": "PO", "limit": 50}).json()
-    only = client.get("/api/search", params={"q": "PO", "topic": PO_TOPIC, "limit": 50}).json()
+    everything = client.get("/api/search", params={"q": "伙伴", "limit": 50}).json()
+    only = client.get("/api/search", params={"q": "伙伴", "topic": PO_TOPIC, "limit": 50}).json()
     assert 0 < only["total"] < everything["total"]
     assert {hit["topic"] for hit in only["results"]} == {PO_TOPIC}
     assert client.get("/api/search", params={"q": "PO", "topic": "no such topic"}).json() == {
@@ -217,7 +222,9 @@ def test_topics_count_every_passage(client: TestClient, retriever: Any) -> None:
     topics = client.get("/api/topics").json()
     assert all(set(t) == {"topic", "count"} for t in topics)
     assert sum(t["count"] for t in topics) == len(retriever.index.passages)
-    assert {"topic": PO_TOPIC, "count": 6} in topics
+    assert {"topic": PO_TOPIC, "count": 7} in topics
+    assert {"topic": "开放接口场景", "count": 6} in topics
+    assert all(t["topic"] for t in topics), "every shipped entry has a topic"
     counts = [t["count"] for t in topics]
     assert counts == sorted(counts, reverse=True)
 
@@ -245,7 +252,10 @@ def test_passage_views_escape_everything_and_link_only_http(make_app: Any) -> No
         links=("javascript:alert(1)", "http://example.com/?a=1&b=<2>", "data:text/html,x", "https://ok.example/x"),
     )
     app = make_app()
-    app.state.services.retrievers.swap(SimpleNamespace(index=SimpleNamespace(passage=lambda _id: hostile)))
+    app.state.services.retrievers.swap(SimpleNamespace(
+        index=SimpleNamespace(passage=lambda _id: hostile, passages=[hostile]),
+        search=lambda *_args, **_kwargs: SearchPage(0, []),
+    ))
     client = TestClient(app)
     page = client.get("/passages/evil")
     assert page.status_code == 200
@@ -256,7 +266,11 @@ def test_passage_views_escape_everything_and_link_only_http(make_app: Any) -> No
     assert "javascript:" not in html and "data:text" not in html
     assert 'href="http://example.com/?a=1&amp;b=&lt;2&gt;"' in html and 'href="https://ok.example/x"' in html
     assert "/srv/secret" not in html and "page&lt;1&gt;.html" in html
-    assert "script-src" not in page.headers["content-security-policy"]  # no scripts at all: default-src 'none'
+    # Scripts only from this origin (the widget and the page helper), none inline.
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    assert set(re.findall(r"<script[^>]*>", html)) == {
+        '<script src="/widget.js" data-lang="zh" data-title="在线帮助">', '<script src="/static/pages.js">'}
     data = client.get("/api/passages/evil").json()
     assert data["links"] == ["http://example.com/?a=1&b=<2>", "https://ok.example/x"]
     assert data["source"] == "page<1>.html"

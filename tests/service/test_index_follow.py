@@ -3,10 +3,13 @@
 `/admin/reload` reaches one worker process; the others notice the new CURRENT (at most one small
 file read per interval) and load it in a background thread while requests go on being served by
 the build already loaded. The real multi-process case is test_reindex_under_load.py.
+
+Time is a fake clock given to `RetrieverState`: a test moves it past a check interval instead of sleeping.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -24,6 +27,7 @@ from index.index_dir import IndexLoadError, current_build
 from index.pipeline import run_ingest
 from retrieval.results import AskResult, SearchPage
 from retrieval.retriever import Retriever
+from service.state import RETRY_FAILED_BUILD_S, RetrieverState
 from tests.conftest import CORPUS
 from tests.service.conftest import PO_QUESTION
 
@@ -55,18 +59,40 @@ def _ask(client: TestClient) -> Any:
     return response
 
 
-def _wait_for(condition: Any, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(INTERVAL)
+class FakeClock:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _follow_by(app: FastAPI, clock: FakeClock) -> RetrieverState:
+    """Give the app a `RetrieverState` like its own (folder, loader, listener, interval) that reads `clock`."""
+    own = app.state.services.retrievers
+    state = RetrieverState(own.index_dir, own.loader, on_reload=own.on_reload, check_interval=own.check_interval,
+                           clock=clock)
+    if own.current is not None:
+        state.swap(own.current)
+    app.state.services = dataclasses.replace(app.state.services, retrievers=state)
+    return state
 
 
 @pytest.fixture
-def stub_app(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """An app serving stub build "old" whose index folder's CURRENT names build "new"."""
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def stub_app(make_app: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An app serving stub build "old" whose index folder's CURRENT names build "new"; its time is `clock`."""
     app: FastAPI = make_app(index_check_seconds=INTERVAL)
-    app.state.services.retrievers.swap(_stub("old"))
+    _follow_by(app, clock).swap(_stub("old"))
     monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
     return app
 
@@ -88,11 +114,11 @@ def test_the_build_header_is_not_read_again_after_a_swap_mid_request(stub_app: F
 
 
 def test_a_worker_loads_a_new_current_build_by_itself(make_client: Any, corpus_index: Path, tmp_path: Path,
-                                                      embedder: Embedder) -> None:
+                                                      embedder: Embedder, clock: FakeClock) -> None:
     root = tmp_path / "index"
     shutil.copytree(corpus_index, root)
     client = make_client(index_dir=root, index_check_seconds=INTERVAL)
-    state = client.app.state.services.retrievers
+    state = _follow_by(client.app, clock)
     old = current_build(root).name
     assert _ask(client).headers["x-index-build"] == old
     assert state.wait_for_background_reload(0) and state.current.index.path.name == old  # nothing to do
@@ -103,7 +129,7 @@ def test_a_worker_loads_a_new_current_build_by_itself(make_client: Any, corpus_i
     new = current_build(root).name
     assert new != old
 
-    time.sleep(INTERVAL * 2)
+    clock.advance(INTERVAL)
     assert _ask(client).headers["x-index-build"] == old  # served at once, by the build already loaded
     assert state.wait_for_background_reload(120)
     assert _ask(client).headers["x-index-build"] == new
@@ -115,7 +141,7 @@ def test_a_worker_loads_a_new_current_build_by_itself(make_client: Any, corpus_i
     assert f'faq_index_build{{build_id="{old}"}} 0.0' in metrics
 
 
-def test_requests_are_served_while_the_new_build_loads(stub_app: FastAPI) -> None:
+def test_requests_are_served_while_the_new_build_loads(stub_app: FastAPI, clock: FakeClock) -> None:
     state = stub_app.state.services.retrievers
     gate, started, loads = threading.Event(), threading.Event(), []
 
@@ -133,7 +159,7 @@ def test_requests_are_served_while_the_new_build_loads(stub_app: FastAPI) -> Non
         began = time.monotonic()
         for _ in range(10):  # several check intervals while the load is held
             assert _ask(client).headers["x-index-build"] == "old"
-            time.sleep(INTERVAL)
+            clock.advance(INTERVAL)
         assert time.monotonic() - began < 20  # nobody waited for the load
         assert len(loads) == 1  # one background load at a time, however many requests
     finally:
@@ -142,13 +168,12 @@ def test_requests_are_served_while_the_new_build_loads(stub_app: FastAPI) -> Non
     assert _ask(client).headers["x-index-build"] == "new"
 
 
-def test_a_new_build_that_fails_to_load_leaves_the_old_one_serving(stub_app: FastAPI,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_build_that_fails_to_load_leaves_the_old_one_serving(stub_app: FastAPI, clock: FakeClock) -> None:
     state = stub_app.state.services.retrievers
     attempts: list[float] = []
 
     def broken(previous: Any) -> Any:
-        attempts.append(time.monotonic())
+        attempts.append(clock())
         raise IndexLoadError("index at new is corrupted: simulated")
 
     state.loader = broken
@@ -156,21 +181,24 @@ def test_a_new_build_that_fails_to_load_leaves_the_old_one_serving(stub_app: Fas
     for _ in range(6):
         assert _ask(client).headers["x-index-build"] == "old"
         assert state.wait_for_background_reload(30)
-        time.sleep(INTERVAL * 1.5)
-    assert len(attempts) == 1  # a broken build is not reloaded every second
+        clock.advance(INTERVAL)
+    assert len(attempts) == 1  # a broken build is not reloaded at every check
     assert 'faq_index_reloads_total{result="failed"} 1.0' in client.get("/metrics").text
 
-    monkeypatch.setattr("service.state.RETRY_FAILED_BUILD_S", 0.0)  # ...but tried again later
-    state.loader = lambda previous: _stub("new")
-    _wait_for(lambda: _ask(client).headers["x-index-build"] == "new")
+    state.loader = lambda previous: _stub("new")  # ...but tried again later
+    clock.advance(RETRY_FAILED_BUILD_S)
+    _ask(client)  # its check starts the load (which may end before this request picks its retriever)
+    assert state.wait_for_background_reload(30)
+    assert _ask(client).headers["x-index-build"] == "new"
+    assert len(attempts) == 1 and 'faq_index_reloads_total{result="ok"} 1.0' in client.get("/metrics").text
 
 
-def test_following_can_be_switched_off(stub_app: FastAPI) -> None:
+def test_following_can_be_switched_off(stub_app: FastAPI, clock: FakeClock) -> None:
     state = stub_app.state.services.retrievers
     state.check_interval = 0  # FAQ_INDEX_CHECK_SECONDS=0: only /admin/reload loads a build
     state.loader = lambda previous: pytest.fail("loaded without /admin/reload")
     client = TestClient(stub_app)
     for _ in range(3):
         assert _ask(client).headers["x-index-build"] == "old"
-        time.sleep(INTERVAL)
+        clock.advance(INTERVAL)
     assert state.wait_for_background_reload(0)

@@ -7,9 +7,6 @@ appends, requests during a reload) and metrics summed over workers.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,8 +16,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import PROJECT
-from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, PO_TITLE, free_port, stop, wait_ready
+from eval.bench.server import running_server
+from tests.service.conftest import ADMIN_TOKEN, PO_QUESTION, PO_TITLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -37,32 +34,14 @@ class Live:
 def live(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """Two uvicorn workers over the corpus index, with multiprocess metrics and an admin token."""
     folder = tmp_path_factory.mktemp("live")
-    port = free_port()
     env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT),
-        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive"),
-        "FAQ_INDEX_DIR": str(corpus_index),
         "FAQ_FEEDBACK_LOG": str(folder / "feedback" / "feedback.jsonl"),
         "FAQ_QUEUE_DB": str(folder / "feedback" / "queue.sqlite3"),
         "FAQ_METRICS_DIR": str(folder / "metrics"),
         "FAQ_ADMIN_TOKEN": ADMIN_TOKEN,
-        "FAQ_RATE_LIMIT_PER_MINUTE": "0",
-        "FAQ_CORS_ORIGINS": "[]",
     }
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning"],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
-        yield Live(url, folder / "feedback" / "feedback.jsonl")
-    finally:
-        stop(process)
+    with running_server(corpus_index, folder / "server.log", workers=2, launcher="uvicorn", env=env) as server:
+        yield Live(server.url, folder / "feedback" / "feedback.jsonl")
 
 
 def test_starts_ready_and_answers(live: Live) -> None:

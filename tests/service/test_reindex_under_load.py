@@ -10,7 +10,6 @@ end both workers must serve the new build. A `faq ingest` killed mid-build chang
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import shutil
@@ -26,10 +25,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from eval.bench import run_in_fresh_loop
+from eval.bench.load import run_in_fresh_loop
+from eval.bench.server import running_server
 from index.index_dir import current_build
-from tests.conftest import CORPUS, PROJECT
-from tests.service.conftest import ADMIN_TOKEN, free_port, stop, wait_ready
+from tests.conftest import CORPUS, PROJECT, wait_for_build_lock
+from tests.service.conftest import ADMIN_TOKEN
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 CLIENTS = 8
@@ -51,7 +51,7 @@ class Server:
     url: str
     index: Path
     folder: Path
-    env: dict[str, str]
+    env: dict[str, str]  # for `faq ingest` into the served index folder
 
 
 @dataclass(frozen=True)
@@ -69,32 +69,14 @@ def server(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     folder = tmp_path_factory.mktemp("reindex")
     index = folder / "index"
     shutil.copytree(corpus_index, index)
-    port = free_port()
     env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT),
-        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive"),
-        "FAQ_INDEX_DIR": str(index),
-        "FAQ_FEEDBACK_LOG": str(folder / "feedback.jsonl"),
-        "FAQ_QUEUE_DB": str(folder / "queue.sqlite3"),
         "FAQ_METRICS_DIR": str(folder / "metrics"),
         "FAQ_ADMIN_TOKEN": ADMIN_TOKEN,
-        "FAQ_RATE_LIMIT_PER_MINUTE": "0",
         "FAQ_INDEX_CHECK_SECONDS": "1",
     }
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "2", "--log-level", "warning"],
-            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process, log)
-        yield Server(url, index, folder, env)
-    finally:
-        stop(process)
+    ingest_env = {**os.environ, "PYTHONPATH": str(PROJECT), "FAQ_INDEX_DIR": str(index)}
+    with running_server(index, folder / "server.log", workers=2, launcher="uvicorn", env=env) as running:
+        yield Server(running.url, index, folder, ingest_env)
 
 
 def _passage_ids(index: Path, build: str) -> set[str]:
@@ -202,16 +184,6 @@ def test_reindex_and_reload_under_load(server: Server) -> None:
     assert len(_builds_by_worker(server.url)) == 2
 
 
-def _index_lock_is_held(index: Path) -> bool:
-    with (index / ".lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
 def test_killed_ingest_leaves_the_served_build_alone(server: Server) -> None:
     serving = current_build(server.index).name
     builds_before = sorted(p.name for p in (server.index / "builds").iterdir())
@@ -221,13 +193,7 @@ def test_killed_ingest_leaves_the_served_build_alone(server: Server) -> None:
                                         ensure_ascii=False) for i in range(600)), "utf-8")
     process = _ingest(server, CORPUS, big)
     try:
-        deadline = time.monotonic() + INGEST_TIMEOUT_S
-        while not _index_lock_is_held(server.index):  # parsing done, building (embedding) under way
-            assert process.poll() is None, process.stderr.read().decode(errors="replace")
-            assert time.monotonic() < deadline, "ingest never started building"
-            time.sleep(0.05)
-        time.sleep(0.5)
-        assert process.poll() is None, "ingest finished before it could be killed"
+        wait_for_build_lock(server.index, process, INGEST_TIMEOUT_S)  # parsing done, building under way
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()

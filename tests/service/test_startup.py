@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from eval.bench.server import free_port
 from index.index_dir import current_build
 from service.app import create_app
 from service.errors import StartupError
 from tests.conftest import PROJECT
-from tests.service.conftest import SettingsFactory, free_port
+from tests.service.conftest import SettingsFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 START_TIMEOUT_S = 120

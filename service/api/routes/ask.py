@@ -7,6 +7,7 @@ import sqlite3
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from retrieval.retriever import Retriever
 from service.api.deps import (
     INDEX_BUILD_HEADER_DOC,
     MetricsDep,
@@ -49,7 +50,7 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         check_length(turn.question, settings.max_question_chars, "history question")
     history = [(turn.question, turn.answer) for turn in body.history]
     mark_build(response, retriever)  # the same object answers: ids below all exist in that build
-    result = retriever.ask(body.question, history=history or None)
+    result = retriever.ask(body.question, history=history or None, lang=body.lang)
     metrics.observe_answer(result.answered)
     try:  # logged, and queued for maintainers when refused or unsure; the answer never waits on a failure
         queue.record_ask(body.question, result, retriever.index.manifest.build_id)
@@ -57,7 +58,7 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         log.warning("cannot record the question in %s: %s", queue.path, err)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
-                    score=c.score)
+                    score=c.score, lang=_passage_lang(retriever, c.passage_id))
         for c in result.citations
     ]
     return AskOut(
@@ -66,4 +67,12 @@ def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverD
         citations=citations,
         confidence=round(result.confidence, 4),
         suggestions=[SuggestionOut(passage_id=s.passage_id, title=s.title) for s in result.suggestions],
+        used_history=result.used_history,
+        read_as=result.read_as if result.used_history else None,
+        handoff_url=None if result.answered or settings.handoff_url is None else str(settings.handoff_url),
     )
+
+
+def _passage_lang(retriever: Retriever, passage_id: str) -> str:
+    passage = retriever.index.passage(passage_id)
+    return passage.lang if passage is not None else "zh"

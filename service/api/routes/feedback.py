@@ -42,8 +42,10 @@ def feedback(body: FeedbackIn, retriever: RetrieverDep, settings: SettingsDep, l
     passage = retriever.index.passage(body.passage_id)
     if passage is None:
         raise HTTPException(404, f"no passage with id {body.passage_id!r}")
+    if body.reason is not None and body.helpful:
+        raise HTTPException(422, "a reason is given only with helpful: false")
     try:
-        log_file.append(body.passage_id, body.question, body.helpful, retriever.index.manifest.build_id)
+        log_file.append(body.passage_id, body.question, body.helpful, retriever.index.manifest.build_id, body.reason)
     except OSError as err:
         log.error("cannot write feedback to %s: %s", log_file.path, err)
         raise HTTPException(503, "feedback could not be stored; try again later") from err

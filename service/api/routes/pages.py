@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from html import escape
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from ingest.passage import Passage
+from retrieval.retriever import Retriever
 from service.api.deps import RateLimited, RetrieverDep
 from service.api.routes.passages import PAGE_ROUTE, http_links, is_http_url, public_source
+from service.page_views import PAGE_CSP, PassageView, landing_page, not_found_page, passage_page
+from service.suggested import representative_questions
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 DOCS_ASSETS = "/docs/assets"  # Swagger UI served from the swagger-ui-bundle package: /docs works offline
-# Pages are self-contained: no scripts, inline styles only, nothing loaded from elsewhere.
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+    "Content-Security-Policy": PAGE_CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_STYLE = ("body{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1f2328}"
-          "pre,code{background:#f3f4f6;border-radius:4px}pre{padding:.75rem;overflow:auto;white-space:pre-wrap}"
-          ".meta{color:#57606a}.answer{white-space:pre-wrap}")
+WIDGET_PARTS = ("texts.js", "styles.js", "dom.js", "markdown.js", "widget.js")
+RELATED = 6
+EXAMPLES = 4
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    """A complete HTML document; `title` is escaped here, `body` must already be escaped."""
-    document = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>")
+def _html(document: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(document, status_code=status_code, headers=PAGE_HEADERS)
 
 
@@ -43,20 +42,12 @@ def _static(name: str, media_type: str, cache_seconds: int) -> FileResponse:
 
 
 @router.get("/")
-async def landing(request: Request) -> HTMLResponse:
-    """What the service offers and how to embed the chat widget."""
+def landing(request: Request, retriever: RetrieverDep) -> HTMLResponse:
+    """What the product is, the live widget, a search box, example questions, and how to embed the widget."""
     widget_url = str(request.url_for("widget"))
     snippet = f'<script src="{widget_url}" data-title="在线帮助" data-lang="zh" data-position="bottom-right"></script>'
-    body = (
-        "<h1>FAQ 助手 · FAQ assistant</h1>"
-        '<ul><li><a href="/search">知识库搜索 (staff search)</a></li>'
-        '<li><a href="/docs">API 文档 (OpenAPI)</a></li></ul>'
-        "<h2>嵌入聊天小部件 · Embed the chat widget</h2>"
-        "<p>把下面这一行放进网页（站点的来源需列在 <code>FAQ_CORS_ORIGINS</code> 中）："
-        "<br>Add this tag to a page (its origin must be listed in <code>FAQ_CORS_ORIGINS</code>):</p>"
-        f"<pre><code>{escape(snippet)}</code></pre>"
-    )
-    return _page("FAQ 助手", body)
+    examples = [q.question for q in representative_questions(retriever.index.passages, EXAMPLES)]
+    return _html(landing_page(snippet, examples))
 
 
 @router.get("/docs")
@@ -72,9 +63,20 @@ async def docs(request: Request) -> HTMLResponse:
 
 
 @router.get("/widget.js", name="widget")
-async def widget() -> FileResponse:
-    """The embeddable chat widget script (cacheable)."""
-    return _static("widget.js", "text/javascript; charset=utf-8", cache_seconds=3600)
+async def widget() -> Response:
+    """The embeddable chat widget: its parts as one script, in one function scope (cacheable)."""
+    return Response(widget_bundle(), media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+@cache
+def widget_bundle() -> str:
+    """texts, styles, DOM helpers, Markdown and the widget itself, wrapped so that they define no globals."""
+    try:
+        parts = [(STATIC_DIR / "widget" / name).read_text(encoding="utf-8") for name in WIDGET_PARTS]
+    except OSError as err:
+        raise HTTPException(404, "widget.js is not installed") from err
+    return "(function () {\n" + "\n".join(parts) + "\n})();\n"
 
 
 @router.get("/search")
@@ -84,22 +86,27 @@ async def search_page() -> FileResponse:
 
 
 @router.get("/passages/{passage_id}", name=PAGE_ROUTE, dependencies=[RateLimited])
-async def passage_page(passage_id: str, retriever: RetrieverDep) -> HTMLResponse:
-    """A readable page for one passage: title, 父主题, answer, links and source, all escaped."""
+def passage_page_route(passage_id: str, retriever: RetrieverDep) -> HTMLResponse:
+    """A readable page for one passage: breadcrumb, answer, links, related entries, all escaped."""
     passage = retriever.index.passage(passage_id)
     if passage is None:
-        return _page("未找到 · Not found", "<h1>未找到该条目 · Passage not found</h1>", status_code=404)
+        return _html(not_found_page(), status_code=404)
     source = public_source(passage)
-    source_html = (f'<a href="{escape(source)}" rel="noopener noreferrer">{escape(source)}</a>'
-                   if is_http_url(source) else escape(source))
-    links = "".join(f'<li><a href="{escape(link)}" rel="noopener noreferrer">{escape(link)}</a></li>'
-                    for link in http_links(passage))
-    body = (
-        f"<h1>{escape(passage.title)}</h1>"
-        f'<p class="meta">父主题: {escape(passage.topic) or "—"}</p>'
-        f'<div class="answer">{escape(passage.answer)}</div>'
-        + ('<p class="meta">（原文在此处不完整 · the source text is cut off here）</p>' if passage.truncated else "")
-        + (f"<h2>链接 · Links</h2><ul>{links}</ul>" if links else "")
-        + f'<p class="meta">来源 · Source: {source_html}</p>'
-    )
-    return _page(passage.title, body)
+    view = PassageView(passage, source, is_http_url(source), http_links(passage), related_passages(retriever, passage))
+    return _html(passage_page(view))
+
+
+def related_passages(retriever: Retriever, passage: Passage, limit: int = RELATED) -> list[Passage]:
+    """Entries of the same topic first, then the title's keyword neighbours; never the passage itself."""
+    related: dict[str, Passage] = {}
+    if passage.topic:
+        for other in retriever.index.passages:
+            if other.topic == passage.topic and other.id != passage.id:
+                related.setdefault(other.id, other)
+                if len(related) >= limit // 2:
+                    break
+    for hit in retriever.search(passage.title, limit=limit + 1).results:
+        neighbour = retriever.index.passage(hit.passage_id)
+        if neighbour is not None and neighbour.id != passage.id:
+            related.setdefault(neighbour.id, neighbour)
+    return list(related.values())[:limit]

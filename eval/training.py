@@ -1,0 +1,99 @@
+"""Fit the shipped abstention model across corpora: `faq train-abstention`.
+
+The model must transfer to help centers nobody labelled, so it is fitted on several corpora at once,
+each weighed alike: the partner FAQ with the team's calibration questions, the training halves of
+the Tianchi and BQ paraphrase sets (split by entry: no test entry is ever seen), and on every corpus
+the examples the corpus makes of itself (answer sentences, held-out titles, the off-topic background;
+see `retrieval.abstention.self_calibration`). Its default threshold is chosen for precision on that pool;
+each build then fits its own at ingest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.runner import cached_index, sample_questions
+from index.build import ProgressFactory
+from index.embedders import Embedder
+from retrieval.abstention.background import load_background
+from retrieval.abstention.model import AbstentionModel, fit
+from retrieval.abstention.self_calibration import self_examples
+from retrieval.config import CONFIGS
+from retrieval.questions import Question, is_match, load_questions
+from retrieval.retriever import Retriever
+from retrieval.settings import PROJECT_ROOT
+
+EVAL_DATA = PROJECT_ROOT / "var" / "eval-data"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSource:
+    """A corpus and (optionally) labelled questions about it; at most `limit` questions are used."""
+
+    name: str
+    corpus: list[Path]
+    questions: Path | None
+    limit: int | None = None
+
+
+def default_sources(eval_data: Path = EVAL_DATA) -> list[TrainingSource]:
+    """The corpora the shipped model is fitted on (run `faq eval-data` first for Tianchi and BQ)."""
+    return [
+        TrainingSource("partner-faq", [PROJECT_ROOT / "corpus"], PROJECT_ROOT / "eval/questions/calibration.jsonl"),
+        TrainingSource("tianchi-train", [eval_data / "tianchi" / "corpus"],
+                       eval_data / "tianchi" / "tianchi-train.jsonl", 800),
+        TrainingSource("bq-train", [eval_data / "bq" / "corpus"], eval_data / "bq" / "bq-train.jsonl", 500),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceExamples:
+    """One source's feature rows and labels (1: answering with the top passage is right)."""
+
+    name: str
+    features: np.ndarray
+    labels: np.ndarray
+
+
+def source_examples(source: TrainingSource, embedder: Embedder, cache_dir: Path,
+                    progress: ProgressFactory | None = None) -> SourceExamples:
+    """Decision features and labels of a source's questions and of its self-made examples."""
+    index = cached_index(source.corpus, embedder, cache_dir, progress)
+    background = load_background(embedder, cache_dir / "background")
+    retriever = Retriever(index, embedder, None, CONFIGS["hybrid"], background=background)
+    rows, labels = [], []
+    questions: Sequence[Question] = ()
+    if source.questions is not None:
+        questions = sample_questions(load_questions(source.questions), source.limit)
+    for q in questions:
+        ranking, _ = retriever.read(q.question, list(q.history))
+        if ranking.features is None:
+            continue
+        top = index.passages[ranking.passages[0]]
+        rows.append(ranking.features.to_array())
+        labels.append(int(q.expected is not None and is_match(top, q.expected, q.match)))
+    for example in self_examples(retriever):
+        if example.features is not None:
+            rows.append(example.features.to_array())
+            labels.append(int(example.right))
+    return SourceExamples(source.name, np.array(rows), np.array(labels))
+
+
+def train_abstention(sources: Sequence[TrainingSource], embedder: Embedder, cache_dir: Path,
+                     min_precision: float = 0.9, log: Callable[[str], None] = lambda _: None,
+                     progress: ProgressFactory | None = None) -> AbstentionModel:
+    """Fit the abstention model on every source, each weighed alike."""
+    parts = []
+    for source in sources:
+        part = source_examples(source, embedder, cache_dir, progress)
+        log(f"{source.name}: {len(part.labels)} examples, {int(part.labels.sum())} right")
+        parts.append(part)
+    features = np.concatenate([p.features for p in parts])
+    labels = np.concatenate([p.labels for p in parts])
+    weights = np.concatenate([np.full(len(p.labels), 1.0 / len(p.labels)) for p in parts]) * len(labels)
+    fitted_on = ", ".join(f"{p.name} ({len(p.labels)})" for p in parts)
+    return fit(embedder.name, features, labels, min_precision, fitted_on, sample_weight=weights)

@@ -1,0 +1,67 @@
+"""The background: questions no help center answers, shipped with the product, embedded once per embedder.
+
+A question that sits closer to everyday chit-chat than to anything in the corpus is off-topic,
+whatever the raw cosine says: the abstention features and the follow-up decision both measure the
+top passage against the nearest background question. Vectors are cached on disk per embedder and
+text set (written atomically), so only the first start of an embedder pays for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.embedders import Embedder
+
+BACKGROUND_FILE = Path(__file__).resolve().parent / "background" / "offtopic.txt"
+
+
+def background_questions(path: Path = BACKGROUND_FILE) -> list[str]:
+    """The questions of a background file: one a line, `#` comments and blank lines skipped."""
+    lines = (line.strip() for line in path.read_text("utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@dataclass(frozen=True, slots=True)
+class Background:
+    """Background questions and their unit vectors in one embedder's space."""
+
+    questions: list[str]
+    vectors: np.ndarray
+
+    def best_cosine(self, vector: np.ndarray, exclude: int | None = None) -> float:
+        """The cosine of the nearest background question (leaving out question `exclude`)."""
+        if not len(self.vectors):
+            return -1.0
+        cosines = self.vectors @ vector
+        if exclude is not None:
+            cosines = np.delete(cosines, exclude)
+        return float(cosines.max()) if cosines.size else -1.0
+
+
+def load_background(embedder: Embedder, cache_dir: Path, path: Path = BACKGROUND_FILE) -> Background:
+    """The background embedded by `embedder`, from the cache under `cache_dir` when it holds it."""
+    questions = background_questions(path)
+    digest = hashlib.sha256("\n".join(questions).encode("utf-8")).hexdigest()[:16]
+    cache = cache_dir / f"background-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}-{digest}.npy"
+    try:
+        vectors = np.load(cache, allow_pickle=False)
+        if vectors.shape == (len(questions), embedder.dim) and vectors.dtype == np.float32:
+            return Background(questions, vectors)
+    except (OSError, ValueError):
+        pass  # missing or unreadable: embed again
+    vectors = np.asarray(embedder.embed_queries(questions), dtype=np.float32)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            np.save(handle, vectors, allow_pickle=False)
+        os.replace(partial, cache)
+    except OSError:
+        pass  # a read-only cache folder costs the next start the embedding, nothing else
+    return Background(questions, vectors)

@@ -1,0 +1,136 @@
+"""Self-calibration at ingest: the corpus makes its own calibration set, and its answer threshold is fitted on it.
+
+- Positives: a sentence of an entry's answer, asked as a question, should find that entry.
+- In-domain negatives: an entry's title asked with that entry held out of the corpus is a question
+  about this help center that the index cannot answer.
+- Off-topic negatives: each shipped background question, asked with itself held out of the background.
+
+The shipped model's confidence is fitted across corpora; a corpus whose unanswerable questions still
+look confident (many near-identical entries, a new domain) needs a higher bar. So the threshold is the
+model's own, raised until at most `MAX_FALSE_ANSWERS` of the negatives (in-domain and off-topic weighed
+alike) would be answered. The manifest records it with its estimated precision (half of the questions
+assumed unanswerable, a deliberately cautious prior) and coverage (positives answered with the right entry).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from index.vector_store import FIELD_TITLE
+from retrieval.abstention.features import DecisionFeatures
+from retrieval.retriever import Retriever
+
+MAX_FALSE_ANSWERS = 0.1
+MAX_ENTRIES = 400
+MIN_SENTENCE_CHARS = 8
+SEED = 0
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s")
+
+
+@dataclass(frozen=True, slots=True)
+class SelfCalibration:
+    """The threshold fitted on a build's own calibration set, and what it is estimated to give."""
+
+    threshold: float
+    precision: float
+    coverage: float
+    false_answers: float
+    model_threshold: float
+    positives: int
+    held_out_titles: int
+    off_topic: int
+    method: str = "self"
+
+    def to_dict(self) -> dict[str, Any]:
+        """As recorded in the build manifest."""
+        return asdict(self)
+
+
+def first_sentence(answer: str) -> str | None:
+    """The answer's first sentence long enough to be a question on its own."""
+    for sentence in _SENTENCE_END.split(answer):
+        sentence = sentence.strip()
+        if len(sentence) >= MIN_SENTENCE_CHARS:
+            return sentence[:200]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SelfExample:
+    """One question the build asks of itself: its decision features, confidence and whether answering is right."""
+
+    group: str  # "positive", "held_out" or "off_topic"
+    features: DecisionFeatures | None
+    confidence: float
+    right: bool
+
+
+def self_examples(retriever: Retriever, max_entries: int = MAX_ENTRIES) -> list[SelfExample]:
+    """The calibration set a build makes of itself (see the module docstring)."""
+    index, space = retriever.index, retriever.embedder.name
+    entries = list(range(len(index.passages)))
+    random.Random(SEED).shuffle(entries)
+    entries = entries[:max_entries]
+    examples = []
+    sentences = [(i, first_sentence(index.passages[i].answer)) for i in entries]
+    sentences = [(i, s) for i, s in sentences if s and s != index.passages[i].title]
+    vectors = retriever.embedder.embed_queries([s for _, s in sentences]) if sentences else []
+    for (entry, sentence), vector in zip(sentences, vectors, strict=True):
+        ranking = retriever.decide(sentence, *_fused(retriever, sentence, vector))
+        right = bool(ranking.passages) and ranking.passages[0] == entry
+        examples.append(SelfExample("positive", ranking.features, ranking.confidence, right))
+    if len(index.passages) > 1:
+        for entry in entries:
+            own = index.passage_vectors(space, [entry])
+            titles = own.vectors[own.field == FIELD_TITLE]
+            if len(titles):
+                title = index.passages[entry].title
+                ranking = retriever.decide(title, *_fused(retriever, title, titles[0]), exclude=(entry,))
+                examples.append(SelfExample("held_out", ranking.features, ranking.confidence, False))
+    background = retriever.background
+    for i, question in enumerate(background.questions):
+        ranking = retriever.decide(question, *_fused(retriever, question, background.vectors[i]),
+                                   exclude_background=i)
+        examples.append(SelfExample("off_topic", ranking.features, ranking.confidence, False))
+    return examples
+
+
+def self_calibrate(retriever: Retriever, max_false_answers: float = MAX_FALSE_ANSWERS,
+                   max_entries: int = MAX_ENTRIES) -> SelfCalibration:
+    """Fit the answer threshold of the retriever's build on the set the build makes of itself."""
+    examples = self_examples(retriever, max_entries)
+    positives = [e for e in examples if e.group == "positive"]
+    groups = [[e.confidence for e in examples if e.group == name] for name in ("held_out", "off_topic")]
+    groups = [group for group in groups if group]
+    negatives = np.concatenate([np.asarray(group, dtype=np.float64) for group in groups]) if groups else np.zeros(0)
+    weights = np.concatenate([np.full(len(group), 1.0 / len(group)) for group in groups]) if groups else np.zeros(0)
+    model_threshold = retriever.abstention.threshold if retriever.abstention else 0.0
+    threshold = model_threshold
+    if negatives.size:
+        threshold = max(model_threshold, _refusing_threshold(negatives, weights, max_false_answers))
+    false_answers = float(weights[negatives >= threshold].sum() / weights.sum()) if weights.size else 0.0
+    coverage = float(np.mean([e.confidence >= threshold and e.right for e in positives])) if positives else 0.0
+    precision = coverage / (coverage + false_answers) if coverage + false_answers > 0 else 0.0
+    counts = {name: sum(e.group == name for e in examples) for name in ("positive", "held_out", "off_topic")}
+    return SelfCalibration(round(threshold, 6), round(precision, 4), round(coverage, 4), round(false_answers, 4),
+                           round(model_threshold, 6), counts["positive"], counts["held_out"], counts["off_topic"])
+
+
+def _fused(retriever: Retriever, question: str, vector: np.ndarray) -> tuple[Any, np.ndarray]:
+    signals = retriever.fusion(question, vector)
+    return signals, signals.fused
+
+
+def _refusing_threshold(values: np.ndarray, weights: np.ndarray, max_share: float) -> float:
+    """The lowest threshold at which at most `max_share` of the weight of `values` is answered (>= threshold)."""
+    order = np.argsort(-values, kind="stable")
+    answered = np.cumsum(weights[order]) / weights.sum()
+    first_refused = int(np.searchsorted(answered, max_share, side="right"))
+    if first_refused >= values.size:
+        return -np.inf
+    return float(np.nextafter(values[order][first_refused], np.inf))

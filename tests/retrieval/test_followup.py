@@ -1,0 +1,61 @@
+"""Follow-ups decided, not blended: history never overrides a question that stands alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.tokenizer import tokenize
+from retrieval.followup import is_elliptical, joined_reading
+from retrieval.retriever import Retriever
+
+PO_TURN = [("PO提交后多久能验证完?", "机会点验证SLA为10个工作日,过期默认驳回。")]
+LISTING_TURN = [("方案上市申请审核不通过怎么办?", "可查看审核意见并根据意见修改上市申请材料后重新提交申请。")]
+
+
+@pytest.mark.parametrize("question", [
+    "那要多久?", "那审核一般要多长时间?", "超时了会怎样", "还有别的办法吗", "MDF呢?", "它能取消吗",
+    "那如果地点变了", "And who reviews it?", "What about duplicates?", "How long does it take?",
+])
+def test_elliptical_questions_are_recognised(question: str) -> None:
+    assert is_elliptical(question, tokenize(question))
+
+
+@pytest.mark.parametrize("question", [
+    "PO提交后多久能验证完", "MDF活动要提前多久申请", "红烧肉怎么做才好吃", "激励的发票可以合并开吗",
+    "How long does PO verification take?", "Can a partner cancel a submitted PO?",
+])
+def test_questions_that_stand_alone_are_not_elliptical(question: str) -> None:
+    assert not is_elliptical(question, tokenize(question))
+
+
+def test_joined_reading_reaches_back_past_an_elliptical_turn() -> None:
+    history = [("PO提交后能取消吗?", ""), ("那谁来审核?", "")]
+    reading = joined_reading("要多久?", history, tokenize)
+    assert reading.used_history
+    assert reading.text == "PO提交后能取消吗? 那谁来审核? 要多久?"
+
+
+@pytest.mark.parametrize("question", ["MDF活动要提前多久申请?", "激励的发票可以多笔合并开吗?"])
+@pytest.mark.parametrize("history", [PO_TURN, LISTING_TURN])
+def test_a_question_that_stands_alone_keeps_its_own_answer(retriever: Retriever, question: str,
+                                                            history: list[tuple[str, str]]) -> None:
+    alone = retriever.ask(question)
+    in_chat = retriever.ask(question, history)
+    assert not in_chat.used_history and in_chat.read_as is None
+    assert in_chat.answered == alone.answered
+    assert in_chat.ranked_ids[0] == alone.ranked_ids[0]
+    assert in_chat.confidence == pytest.approx(alone.confidence)
+
+
+@pytest.mark.parametrize("question", ["红烧肉怎么做?", "今天天气怎么样", "那红烧肉呢?", "Tell me a joke."])
+def test_an_off_topic_question_is_refused_whatever_came_before(retriever: Retriever, question: str) -> None:
+    result = retriever.ask(question, PO_TURN)
+    assert not result.answered
+    assert result.citations == []
+
+
+def test_an_elliptical_follow_up_is_read_with_the_conversation_and_says_so(retriever: Retriever) -> None:
+    result = retriever.ask("那超时了会怎样?", PO_TURN)
+    assert result.used_history
+    assert result.read_as == "PO提交后多久能验证完? 那超时了会怎样?"
+    assert retriever.index.passage(result.ranked_ids[0]).title == "机会点/PO验证时效?"
