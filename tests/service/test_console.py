@@ -65,19 +65,19 @@ def test_the_console_page_is_served_with_a_strict_policy(console: TestClient) ->
 def test_refusals_are_queued_and_grouped_by_meaning(console: TestClient, retriever: Retriever) -> None:
     for question in [*WEATHER, WEATHER[0], COOKING, PO_QUESTION]:
         assert console.post("/api/ask", json={"question": question}).status_code == 200
-    followup = console.post("/api/ask", json={"question": COOKING, "history": [{"question": "红烧肉", "answer": ""}]})
-    assert followup.json()["answered"] is False
+    followup = console.post("/api/ask", json={"question": "那要多久?", "history": [{"question": COOKING, "answer": ""}]})
+    assert followup.json()["answered"] is False and followup.json()["used_history"] is True
 
     queue = console.get("/admin/queue", headers=AUTH)
     assert queue.status_code == 200, queue.text
     clusters = queue.json()["clusters"]
-    assert [(c["question"], c["count"]) for c in clusters] == [(OFF_TOPIC, 4), (COOKING, 2)]  # PO was answered
+    assert [(c["question"], c["count"]) for c in clusters] == [(OFF_TOPIC, 4), (COOKING, 1), ("那要多久?", 1)]
     weather = clusters[0]
     assert {v["question"]: v["count"] for v in weather["questions"]} == {OFF_TOPIC: 2, WEATHER[1]: 1, WEATHER[2]: 1}
     assert weather["kinds"] == {"refused": 4} and weather["used_history"] == 0
-    assert clusters[1]["used_history"] == 1
+    assert (clusters[1]["used_history"], clusters[2]["used_history"]) == (0, 1)  # PO was answered: not queued
     assert weather["closest"]["passage_id"] in {p.id for p in retriever.index.passages}
-    assert weather["margin"] is not None and weather["confidence"] < retriever.abstention.threshold
+    assert weather["margin"] is not None and weather["confidence"] < retriever.threshold
 
     record = console.app.state.services.queue.open_records()[-1]  # the oldest: the first weather question
     assert (record.question, record.kind, record.used_history) == (OFF_TOPIC, "refused", False)
@@ -158,7 +158,7 @@ def test_hit_test_is_what_ask_answers(console: TestClient, retriever: Retriever,
     explained = console.post("/admin/explain", json={"question": question}, headers=AUTH).json()
     assert (explained["answered"], explained["answer"]) == (asked["answered"], asked["answer"])
     assert explained["confidence"] == pytest.approx(asked["confidence"], abs=1e-4)
-    assert explained["threshold"] == retriever.abstention.threshold
+    assert explained["threshold"] == retriever.threshold
     assert (explained["confidence"] >= explained["threshold"]) is explained["answered"]
     top = explained["candidates"][0]
     assert set(top["signals"]) == set(FEATURES) and all(not c["signals"] for c in explained["candidates"][1:])
