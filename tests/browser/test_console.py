@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from retrieval.abstention.features import FEATURES
 from tests.browser.conftest import CHROMIUM, READY_TIMEOUT_S, ROOT, ApiServer, build_index, start_api
 
 pytestmark = pytest.mark.browser
@@ -90,7 +91,7 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     # Every worker swaps the new build in within a second; the question is then an alternate of the entry.
     for _ in range(20):
         page.locator("#hit-form button[type=submit]").click()
-        expect(page.locator("#hit-signals tr")).to_have_count(7)
+        expect(page.locator("#hit-signals tr")).to_have_count(len(FEATURES))
         if "cos_title\t1.0000" in page.locator("#hit-signals").inner_text():
             break
         page.wait_for_timeout(500)
