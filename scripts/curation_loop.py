@@ -22,7 +22,7 @@ from pathlib import Path
 from eval.runner import RelevanceJudge
 from index.embedders import make_embedder
 from index.pipeline import run_ingest
-from retrieval.loading import load_retriever
+from retrieval.loading import load_retriever, make_calibrator
 from retrieval.questions import load_questions
 from service.core.config import Settings
 from service.curation_files import add_alternates
@@ -42,7 +42,8 @@ def main() -> None:
     curation, index = out / "curation", out / "index"
     settings = Settings(index_dir=index, curation_dir=curation, queue_db=out / "queue.sqlite3")
     embedder = make_embedder(settings.embedder)
-    run_ingest([settings.corpus_dir], index, embedder, curation=curation)
+    calibrate = make_calibrator(settings, embedder)  # as `faq ingest` builds: self-calibrated
+    run_ingest([settings.corpus_dir], index, embedder, calibrate=calibrate, curation=curation)
     retriever = load_retriever(settings, embedder=embedder)
     queue = QuestionQueue(settings.queue_db, review_below=settings.review_below)
     judge = RelevanceJudge(retriever.index.passages)
@@ -87,7 +88,7 @@ def main() -> None:
             changed = changed or bool(chosen)
         if not changed:
             break
-    report = run_ingest([settings.corpus_dir], index, embedder, curation=curation)
+    report = run_ingest([settings.corpus_dir], index, embedder, calibrate=calibrate, curation=curation)
     summary = {
         "questions": len(questions),
         "replay": dict(outcome),
