@@ -65,7 +65,8 @@ def test_the_console_page_is_served_with_a_strict_policy(console: TestClient) ->
 def test_refusals_are_queued_and_grouped_by_meaning(console: TestClient, retriever: Retriever) -> None:
     for question in [*WEATHER, WEATHER[0], COOKING, PO_QUESTION]:
         assert console.post("/api/ask", json={"question": question}).status_code == 200
-    followup = console.post("/api/ask", json={"question": "那要多久?", "history": [{"question": COOKING, "answer": ""}]})
+    history = [{"question": COOKING, "answer": ""}]
+    followup = console.post("/api/ask", json={"question": "那要多久?", "history": history})
     assert followup.json()["answered"] is False and followup.json()["used_history"] is True
 
     queue = console.get("/admin/queue", headers=AUTH)
