@@ -44,9 +44,11 @@ def ingest(
     ray: Annotated[str | None, typer.Option(
         "--ray", help="Embed on a Ray cluster: 'auto' (RAY_ADDRESS or a local `ray start`, else a new local Ray) "
                       "or its address")] = None,
+    curation: Annotated[Path | None, typer.Option(
+        "--curation", help="Alternates, synonyms, dictionary, entries (default: FAQ_CURATION_DIR)")] = None,
 ) -> None:
-    """Parse pages and (re)build the index (in FAQ_INDEX_DIR, or in Milvus with FAQ_VECTOR_STORE=milvus);
-    unchanged passages are not embedded again."""
+    """Parse pages, apply the curation folder and (re)build the index (in FAQ_INDEX_DIR, or in Milvus with
+    FAQ_VECTOR_STORE=milvus); unchanged passages are not embedded again."""
     # Imported here: the pipeline loads Haystack (and torch with it), which the other commands never need.
     from index.build import TqdmProgressBar
     from index.milvus_publish import MilvusTarget
@@ -63,7 +65,8 @@ def ingest(
     try:
         report = run_ingest(sources, settings.index_dir, bulk or model, file_progress=_file_progress,
                             embed_progress=TqdmProgressBar, target=target,
-                            calibrate=None if target else make_calibrator(settings, model))
+                            calibrate=None if target else make_calibrator(settings, model),
+                            curation=curation or settings.curation_dir)
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
         err_console.print(f"[red]error:[/red] {err} ({err.parsed.files_read} files read)")
@@ -76,6 +79,8 @@ def ingest(
             bulk.close()
     parsed, build = report.parsed, report.build
     _print_skipped(parsed.skipped)
+    for problem in report.curation_problems:
+        err_console.print(f"[yellow]curation line not used[/yellow] {curation or settings.curation_dir}/{problem}")
     console.print(
         f"indexed {build.passages} passages from {parsed.files_read - len(parsed.skipped)} files "
         f"({len(parsed.skipped)} skipped, {parsed.duplicates_merged} duplicates merged); "

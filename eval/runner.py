@@ -22,6 +22,7 @@ from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild
 from index.pipeline import run_ingest
 from index.tokenizer import warm_up
+from ingest.curation import apply_curation, load_curation
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
@@ -83,10 +84,10 @@ def sample_questions(questions: list[Question], limit: int | None) -> list[Quest
     return [questions[i] for i in chosen]
 
 
-def corpus_key(paths: Sequence[Path]) -> str:
-    """Hash of the corpus files' names and contents."""
+def corpus_key(paths: Sequence[Path], curation: Path | None = None) -> str:
+    """Hash of the corpus files' names and contents (the curation folder's included)."""
     digest = hashlib.sha256()
-    for file, root in iter_files(paths):
+    for file, root in iter_files([*paths, *([curation] if curation and curation.is_dir() else [])]):
         name = file.relative_to(root) if root else Path(file.name)
         digest.update(f"{name}\0".encode())
         digest.update(hashlib.sha256(file.read_bytes()).digest() if file.is_file() else b"missing")
@@ -94,16 +95,19 @@ def corpus_key(paths: Sequence[Path]) -> str:
 
 
 def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
-                 progress: ProgressFactory | None = None, calibrate: SelfCalibrator | None = None) -> LoadedBuild:
+                 progress: ProgressFactory | None = None, calibrate: SelfCalibrator | None = None,
+                 curation: Path | None = None) -> LoadedBuild:
     """The index of `paths` for `embedder` under `cache_dir`, built or brought up to date when needed.
 
     Folders are keyed by corpus content and embedder; a build is reused only when its passages are
     what today's parsers make of the corpus, otherwise it is rebuilt (re-embedding only what changed).
     """
-    root = cache_dir / f"{corpus_key(paths)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
-    if not build_is_current(root, corpus_hash(parse_paths(paths).passages), embedder.name,
+    root = cache_dir / f"{corpus_key(paths, curation)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}"
+    passages = apply_curation(parse_paths(paths, exclude=[curation] if curation else []).passages,
+                              load_curation(curation))[0]
+    if not build_is_current(root, corpus_hash(passages), embedder.name,
                             calibrated_for=calibrate.model.fingerprint if calibrate else None):
-        run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate)
+        run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate, curation=curation)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 
 
@@ -203,7 +207,7 @@ class _Resources:
             try:
                 settings = self.settings.model_copy(update={"embedder": name})
                 self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress,
-                                                   make_calibrator(settings, embedder))
+                                                   make_calibrator(settings, embedder), settings.curation_dir)
             except Exception as err:  # reported, the other configurations still run
                 self._indexes[name] = f"index for {name!r} failed: {type(err).__name__}: {err}"
         return _value(self._indexes[name])

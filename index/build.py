@@ -27,7 +27,9 @@ from index.index_dir import (
 )
 from index.keyword_index import KeywordIndex
 from index.publish_target import BuildTarget
+from index.tokenizer import Tokenizer
 from index.vector_store import FIELD_BODY, FIELD_TITLE
+from ingest.curation import Lexicon
 from ingest.passage import Passage
 
 EMBED_BATCH = 16
@@ -94,18 +96,21 @@ class RowSpec:
 
 def row_specs(passages: list[Passage]) -> list[RowSpec]:
     """The vectors a set of passages needs: title + answer for every passage, and the title alone
-    (embedded as a query, for question-to-question matching) wherever it differs from the body."""
+    (embedded as a query, for question-to-question matching) wherever it differs from the body; each
+    alternate question is another title row."""
     specs = []
     for i, passage in enumerate(passages):
         specs.append(RowSpec(i, FIELD_BODY, passage.embedding_text, as_query=False))
         if passage.title and passage.title != passage.embedding_text:
             specs.append(RowSpec(i, FIELD_TITLE, passage.title, as_query=True))
+        specs.extend(RowSpec(i, FIELD_TITLE, question, as_query=True) for question in passage.alternates)
     return specs
 
 
 def corpus_hash(passages: list[Passage]) -> str:
-    """Order-independent hash of every passage's content."""
-    return hashlib.sha256("".join(sorted(p.hash for p in passages)).encode()).hexdigest()[:32]
+    """Order-independent hash of every passage's content and alternate questions."""
+    keys = sorted(p.hash + "\x1f".join(("", *p.alternates)) for p in passages)
+    return hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
 
 
 def vector_rows(specs: list[RowSpec]) -> VectorRows:
@@ -145,12 +150,14 @@ def build_index(
     progress: ProgressFactory | None = None,
     calibrate: Calibrator | None = None,
     target: BuildTarget | None = None,
+    lexicon: Lexicon | None = None,
 ) -> BuildReport:
     """Embed, index and atomically publish `passages` as the current build under `root`, or in `target`
     (e.g. Milvus) when given; `root` then only holds the lock that serialises builds.
 
-    `calibrate` sees the complete folder build before it is published, and what it returns is recorded
-    in the manifest (`calibration`); a calibrator that fails leaves the current build serving.
+    `calibrate` sees the complete build before it is published, and what it returns is recorded in
+    the manifest (`calibration`; folder builds only); a calibrator that fails leaves the current build serving. The
+    keyword side reads with `lexicon` (user words, synonyms), which the manifest records for the queries.
     """
     if not passages:
         raise ValueError("no passages to index")
@@ -166,7 +173,8 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate, target=target)
+        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate,
+                         lexicon=lexicon, target=target)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -191,11 +199,12 @@ def publish_build(root: Path, passages: list[Passage], vectors: np.ndarray, rows
 
 
 def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
-             corpus_key: str | None = None, calibrate: Calibrator | None = None,
+             corpus_key: str | None = None, calibrate: Calibrator | None = None, lexicon: Lexicon | None = None,
              target: BuildTarget | None = None) -> Path | str:
     """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock);
     with a `target`, the build is published there instead (a Milvus collection behind an alias)."""
-    keyword = KeywordIndex.build([f"{p.title}\n{p.answer}\n{p.topic}" for p in passages])
+    lexicon = lexicon or Lexicon()
+    keyword = KeywordIndex.build([p.keyword_text for p in passages], Tokenizer.for_words(lexicon.words))
     built_at = datetime.now(UTC)
     build_id = built_at.strftime("%Y%m%dT%H%M%S%fZ")
     manifest = Manifest(
@@ -207,6 +216,8 @@ def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: Vec
         vector_count=len(vectors),
         built_at=built_at.isoformat(timespec="seconds"),
         build_id=build_id,
+        dictionary=lexicon.words,
+        synonyms=lexicon.synonyms,
     )
     if target is not None:
         return target.publish(manifest, passages, {embedder.name: vectors}, rows, keyword)

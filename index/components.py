@@ -10,6 +10,7 @@ from haystack import component, default_from_dict, default_to_dict
 from index.build import BuildReport, Calibrator, ProgressFactory, build_index
 from index.embedders import Embedder, make_embedder
 from index.publish_target import BuildTarget
+from ingest.curation import Lexicon
 from ingest.passage import Passage
 
 
@@ -53,11 +54,11 @@ class IndexBuilder:
             self._model = make_embedder(self.embedder)
 
     @component.output_types(report=BuildReport | None)
-    def run(self, passages: list[Passage]) -> dict[str, object]:
+    def run(self, passages: list[Passage], lexicon: Lexicon | None = None) -> dict[str, object]:
         """Build and publish the index; with no passages, leave the current build alone (report None)."""
         if not passages:
             return {"report": None}
         if self._model is None:
             raise RuntimeError("IndexBuilder was not warmed up: call warm_up() (Pipeline.run does) before run()")
         return {"report": build_index(passages, Path(self.index_dir), self._model, self.progress, self.calibrate,
-                                           self.target)}
+                                           target=self.target, lexicon=lexicon)}

@@ -23,7 +23,8 @@ import numpy as np
 
 from index.keyword_index import KeywordIndex
 from index.searchable import PassageVectors
-from index.tokenizer import tokenize
+from index.synonyms import Synonyms
+from index.tokenizer import Tokenizer
 from index.vector_store import (
     FIELD_BODY,
     GRAPH_FILE,
@@ -59,6 +60,18 @@ class Manifest:
     built_at: str
     build_id: str
     calibration: dict[str, Any] | None = None  # the answer threshold fitted on the build itself, if any
+    # The keyword side's lexicon (curation's dictionary.txt and synonyms.txt): queries read it too.
+    dictionary: tuple[tuple[str, int | None, str | None], ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """Inverse of `dataclasses.asdict` after a JSON round trip (lists become tuples)."""
+        return cls(**{
+            **data,
+            "dictionary": tuple(tuple(word) for word in data.get("dictionary", ())),
+            "synonyms": tuple(tuple(group) for group in data.get("synonyms", ())),
+        })
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +94,8 @@ class LoadedBuild:
         self.vectors = vectors
         self.rows = rows
         self.keyword = keyword
+        self.tokenizer = Tokenizer.for_words(manifest.dictionary)
+        self.synonyms = Synonyms(manifest.synonyms, self.tokenizer)
         self.store = VectorStore(vectors, rows.passage, rows.field, graph)
         self.by_id = {passage.id: i for i, passage in enumerate(passages)}
         self._rows_of: list[list[int]] = [[] for _ in passages]
@@ -104,7 +119,7 @@ class LoadedBuild:
         if missing:
             raise IndexLoadError(f"index at {build} is incomplete: missing {', '.join(missing)}")
         try:
-            manifest = Manifest(**json.loads((build / "manifest.json").read_text("utf-8")))
+            manifest = Manifest.from_dict(json.loads((build / "manifest.json").read_text("utf-8")))
             passages = [
                 Passage.from_dict(json.loads(line))
                 for line in (build / "passages.jsonl").read_text("utf-8").splitlines()
@@ -141,8 +156,12 @@ class LoadedBuild:
         return None if row is None else self.passages[row]
 
     def tokenize(self, text: str) -> list[str]:
-        """Keyword tokens of `text`, as the keyword index was tokenised."""
-        return tokenize(text)
+        """Keyword tokens of `text`, as the keyword index was tokenised (with the build's user dictionary)."""
+        return self.tokenizer.tokenize(text)
+
+    def query_tokens(self, text: str) -> list[str]:
+        """Keyword tokens of a query: its own tokens, then those of the synonyms of its terms."""
+        return self.synonyms.expand(self.tokenizer.tokenize(text))
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for already-tokenised query terms."""
@@ -197,7 +216,7 @@ def _check(build: Path, manifest: Manifest, passages: list[Passage], vectors: np
 def read_manifest(build: Path) -> Manifest:
     """The manifest of a build folder."""
     try:
-        return Manifest(**json.loads((build / "manifest.json").read_text("utf-8")))
+        return Manifest.from_dict(json.loads((build / "manifest.json").read_text("utf-8")))
     except (OSError, ValueError, TypeError) as err:
         raise IndexLoadError(f"index at {build} is corrupted: {err}") from err
 

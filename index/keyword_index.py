@@ -8,7 +8,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from index.tokenizer import tokenize_many
+from index.tokenizer import Tokenizer
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -23,10 +23,10 @@ class KeywordIndex:
         self._document_frequency = np.diff(np.asarray(bm25.scores["indptr"], dtype=np.int64))
 
     @classmethod
-    def build(cls, texts: list[str]) -> KeywordIndex:
-        """Index `texts` (one per passage, in passage order)."""
+    def build(cls, texts: list[str], tokenizer: Tokenizer | None = None) -> KeywordIndex:
+        """Index `texts` (one per passage, in passage order), tokenised by `tokenizer` (default: no user words)."""
         bm25 = bm25s.BM25()
-        corpus_tokens = tokenize_many(texts)
+        corpus_tokens = (tokenizer or Tokenizer.for_words()).tokenize_many(texts)
         # bm25s needs at least one token per document to keep rows aligned.
         bm25.index([tokens or ["\x00"] for tokens in corpus_tokens], show_progress=False)
         return cls(bm25, len(texts))

@@ -17,7 +17,8 @@ import numpy as np
 from index.index_dir import IndexLoadError, Manifest
 from index.milvus_store import KEYWORDS_FIELD, MilvusConfig, MilvusStore, term_id
 from index.searchable import PassageVectors
-from index.tokenizer import tokenize
+from index.synonyms import Synonyms
+from index.tokenizer import Tokenizer
 from index.vector_store import FIELD_BODY, FIELD_TITLE, DenseHits
 from ingest.passage import Passage
 
@@ -38,6 +39,9 @@ class MilvusBuild:
         self._spaces = spaces
         self._passages = passages
         self._by_id = {passage.id: i for i, passage in enumerate(passages)}
+        self._tokenizer = Tokenizer.for_words(manifest.dictionary)
+        self._synonyms = Synonyms(manifest.synonyms, self._tokenizer)
+        self._frequency: Counter[str] | None = None
 
     @classmethod
     def open(cls, config: MilvusConfig, build_id: str | None = None, embedder: str | None = None,
@@ -91,8 +95,19 @@ class MilvusBuild:
         return None if row is None else self._passages[row]
 
     def tokenize(self, text: str) -> list[str]:
-        """Keyword tokens of `text`, as the keyword weights were computed."""
-        return tokenize(text)
+        """Keyword tokens of `text`, as the keyword weights were computed (with the build's user dictionary)."""
+        return self._tokenizer.tokenize(text)
+
+    def query_tokens(self, text: str) -> list[str]:
+        """Keyword tokens of a query: its own tokens, then those of the synonyms of its terms."""
+        return self._synonyms.expand(self._tokenizer.tokenize(text))
+
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """How many passages contain each token (0 for a token the corpus never uses); counted once, on first use,
+        from the passages this replica holds."""
+        if self._frequency is None:
+            self._frequency = Counter(t for p in self._passages for t in set(self._tokenizer.tokenize(p.keyword_text)))
+        return np.array([self._frequency.get(token, 0) for token in tokens], dtype=np.int64)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage (0 beyond Milvus's top 16,384) for already-tokenised query terms."""

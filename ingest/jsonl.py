@@ -29,7 +29,7 @@ def parse_jsonl(path: Path, text: str, root: Path | None = None) -> list[Passage
         if not line.strip():
             continue
         try:
-            passages.append(_record_passage(line, str(path)))
+            passages.append(record_passage(line, str(path)))
         except ParseError as err:
             problems.append(f"line {number}: {err}")
     if not passages:
@@ -39,7 +39,7 @@ def parse_jsonl(path: Path, text: str, root: Path | None = None) -> list[Passage
     return passages
 
 
-def _record_passage(line: str, default_source: str) -> Passage:
+def record_passage(line: str, default_source: str) -> Passage:
     """One JSON line → a passage; `ParseError` says what is wrong with the line."""
     try:
         record: Any = json.loads(line)

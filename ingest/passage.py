@@ -26,6 +26,8 @@ class Passage:
     truncated: bool = False
     hash: str = ""
     extra_sources: tuple[str, ...] = field(default=())
+    # Other ways to ask this entry (curation's alternates.jsonl); not part of the id or the hash.
+    alternates: tuple[str, ...] = ()
 
     @classmethod
     def create(
@@ -61,6 +63,11 @@ class Passage:
         return f"{self.title}\n{self.answer}" if self.answer else self.title
 
     @property
+    def keyword_text(self) -> str:
+        """The text the keyword index holds for the passage: title, answer, topic and alternate questions."""
+        return "\n".join((self.title, self.answer, self.topic, *self.alternates))
+
+    @property
     def matching_text(self) -> str:
         """Normalised title + answer + topic, for keyword matching."""
         return normalize_for_matching(f"{self.title}\n{self.answer}\n{self.topic}")
@@ -70,6 +77,7 @@ class Passage:
         data = asdict(self)
         data["links"] = list(self.links)
         data["extra_sources"] = list(self.extra_sources)
+        data["alternates"] = list(self.alternates)
         return data
 
     @classmethod
@@ -80,6 +88,7 @@ class Passage:
                 **data,
                 "links": tuple(data.get("links", ())),
                 "extra_sources": tuple(data.get("extra_sources", ())),
+                "alternates": tuple(data.get("alternates", ())),
             }
         )
 

@@ -124,25 +124,32 @@ def parse(path: Path, root: Path | None = None) -> list[Passage]:
     return passages
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
-    """Files under the given paths (folders walked in sorted order), each with its folder root."""
+def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[tuple[Path, Path | None]]:
+    """Files under the given paths (folders walked in sorted order), each with its folder root.
+
+    Folders in `exclude` (the curation folder: its files are not pages) are skipped wherever they are.
+    """
+    skipped = [folder.resolve() for folder in exclude]
     for path in paths:
         if path.is_dir():
             # Hidden files and anything inside a hidden folder (.git, .venv, …) are not pages.
             for file in sorted(p for p in path.rglob("*") if p.is_file()):
-                if not any(part.startswith(".") for part in file.relative_to(path).parts):
+                if not any(part.startswith(".") for part in file.relative_to(path).parts) and not any(
+                        file.resolve().is_relative_to(folder) for folder in skipped):
                     yield file, path
         else:
             yield path, None
 
 
 def parse_paths(
-    paths: Iterable[Path], progress: Callable[[Iterable[tuple[Path, Path | None]]], Iterable] | None = None
+    paths: Iterable[Path], progress: Callable[[Iterable[tuple[Path, Path | None]]], Iterable] | None = None,
+    exclude: Iterable[Path] = (),
 ) -> ParseResult:
-    """Parse every file under `paths`, skipping bad ones with a reason and merging exact duplicates."""
+    """Parse every file under `paths` but those in the `exclude` folders, skipping bad ones with a reason
+    and merging exact duplicates."""
     result = ParseResult()
     by_id: dict[str, int] = {}
-    files = list(iter_files(paths))
+    files = list(iter_files(paths, exclude))
     for file, root in progress(files) if progress else files:
         result.files_read += 1
         if not file.exists():

@@ -108,7 +108,7 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress
         from index.pipeline import run_ingest
 
         run_ingest([settings.corpus_dir], settings.index_dir, embedder, embed_progress=embed_progress,
-                   calibrate=make_calibrator(settings, embedder))
+                   calibrate=make_calibrator(settings, embedder), curation=settings.curation_dir)
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 

@@ -61,3 +61,24 @@ class SearchPage:
 
     total: int
     results: list[SearchHit]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One ranked passage of a hit test, with the signals the decision read (today: only the top's)."""
+
+    passage_id: str
+    title: str
+    score: float
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What `ask` decided and why: the result, the threshold it was held to, the ranking and the
+    query's keyword tokens (synonyms included)."""
+
+    result: AskResult
+    threshold: float
+    candidates: list[Candidate]
+    tokens: list[str] = field(default_factory=list)

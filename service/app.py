@@ -28,7 +28,10 @@ from service.core.config import Settings
 from service.errors import StartupError, StartupErrorMiddleware, install_error_handlers
 from service.feedback import FeedbackLog
 from service.metrics import Metrics, MetricsMiddleware
+from service.queue import QuestionQueue
 from service.ratelimit import BodySizeLimitMiddleware, RateLimiter
+from service.rebuild import Rebuilder
+from service.review import QueueReview
 from service.state import RetrieverState
 from service.suggested import PopularQuestions
 
@@ -119,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics(settings.metrics_dir)
     answers = AnswerCache(settings.answer_cache_size, on_lookup=metrics.observe_cache_lookup)
+    queue = QuestionQueue(settings.queue_db, review_below=settings.review_below)
     app = FastAPI(
         title="FAQ assistant",
         version="0.1.0",
@@ -135,11 +139,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rate_limiter=RateLimiter(settings.rate_limit_per_minute),
         popular=PopularQuestions(settings.feedback_log),
         answers=answers,
+        queue=queue,
+        review=QueueReview(queue, settings.cluster_similarity, settings.close_margin),
+        rebuilder=Rebuilder(settings.queue_db.parent, settings.corpus_dir, settings.curation_dir,
+                            settings.index_dir, settings.embedder),
     )
     _document_limits(app, settings)
     install_error_handlers(app)
     for module in (ask, suggested, search, topics, passages, feedback, health, admin, pages):
         app.include_router(module.router)
+    app.include_router(admin.page_router)
     app.mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
     # Added innermost first: metrics see every response, CORS headers reach 413s and 429s too.

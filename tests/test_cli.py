@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from tests.conftest import PROJECT
 
 
 @pytest.fixture
@@ -98,3 +99,24 @@ def test_serve_on_a_fresh_clone_says_it_builds_the_index_with_a_progress_bar(
     assert "building it from" in result.output and "index built: 2 passages" in result.output
     assert bars and all(total > 0 for total, _ in bars)
     assert started["workers"] == 1
+
+
+def test_ingest_reports_unusable_curation_lines_and_uses_the_rest(corpus_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index)
+    curation = tmp_path / "curation"
+    curation.mkdir()
+    (curation / "alternates.jsonl").write_text(
+        '{"entry": "机会点/PO验证时效?", "question": "商机验证一般几天出结果"}\nnot json\n'
+        '{"entry": "no such entry", "question": "x"}\n', "utf-8")
+    (curation / "synonyms.txt").write_text("商机 机会点\nalone\n", "utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(PROJECT / "corpus"), "--index", str(index),
+                                      "--curation", str(curation)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    lines = " ".join(result.output.split())
+    assert f"curation line not used {curation}/alternates.jsonl:2: invalid JSON" in lines
+    assert f"{curation}/alternates.jsonl:3: no entry with id or title 'no such entry'" in lines
+    assert f"{curation}/synonyms.txt:2: a synonym group needs at least two terms" in lines
+    assert "indexed 20 passages" in lines and "1 embedded" in lines

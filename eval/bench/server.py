@@ -128,6 +128,7 @@ def start_server(index_dir: Path, log_path: Path, *, workers: int = 1, launcher:
         "FAQ_INDEX_DIR": str(index_dir),
         "FAQ_RATE_LIMIT_PER_MINUTE": "0",
         "FAQ_FEEDBACK_LOG": str(log_path.with_suffix(".feedback.jsonl")),
+        "FAQ_QUEUE_DB": str(log_path.with_suffix(".queue.sqlite3")),
         **(env or {}),
     })
     with log_path.open("wb") as log_file:

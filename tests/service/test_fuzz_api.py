@@ -29,8 +29,11 @@ LIMITS = {"max_question_chars": 60, "max_history_turns": 3, "search_page_max": 5
 # Every operation of the OpenAPI document (test_every_operation_is_fuzzed keeps this list complete).
 OPERATIONS = [
     ("POST", "/api/ask"), ("GET", "/api/search"), ("GET", "/api/topics"), ("GET", "/api/passages/{passage_id}"),
-    ("POST", "/api/feedback"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
-    ("POST", "/admin/reload"), ("GET", "/api/suggested-questions"),
+    ("POST", "/api/feedback"), ("GET", "/api/suggested-questions"), ("GET", "/healthz"), ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("POST", "/admin/reload"), ("GET", "/admin/queue"), ("POST", "/admin/alternates"), ("POST", "/admin/entries"),
+    ("POST", "/admin/rebuild"), ("GET", "/admin/rebuild"), ("POST", "/admin/explain"), ("GET", "/admin/feedback"),
+    ("GET", "/admin/analytics"),
 ]
 # Operations with inputs that can be made invalid (a free-form string path or header cannot).
 WITH_INVALID_INPUT = {"/api/ask", "/api/search", "/api/feedback", "/api/suggested-questions"}

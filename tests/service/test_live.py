@@ -36,6 +36,7 @@ def live(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     folder = tmp_path_factory.mktemp("live")
     env = {
         "FAQ_FEEDBACK_LOG": str(folder / "feedback" / "feedback.jsonl"),
+        "FAQ_QUEUE_DB": str(folder / "feedback" / "queue.sqlite3"),
         "FAQ_METRICS_DIR": str(folder / "metrics"),
         "FAQ_ADMIN_TOKEN": ADMIN_TOKEN,
     }

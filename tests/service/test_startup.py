@@ -51,7 +51,8 @@ def broken_index(request: pytest.FixtureRequest, corpus_index: Path, tmp_path: P
 
 def _run(command: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(PROJECT), "OMP_WAIT_POLICY": "passive", "COLUMNS": "1000",
-                   "FAQ_FEEDBACK_LOG": str(tmp_path / "feedback.jsonl"), **env}
+                   "FAQ_FEEDBACK_LOG": str(tmp_path / "feedback.jsonl"),
+                   "FAQ_QUEUE_DB": str(tmp_path / "queue.sqlite3"), **env}
     return subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True,
                           timeout=START_TIMEOUT_S)
 

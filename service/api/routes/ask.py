@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -11,6 +14,7 @@ from service.api.deps import (
     INDEX_BUILD_HEADER_DOC,
     AnswerCacheDep,
     MetricsDep,
+    QueueDep,
     RateLimited,
     RetrieverDep,
     SettingsDep,
@@ -21,6 +25,7 @@ from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
 
 router = APIRouter(tags=["chat"], dependencies=[RateLimited])
+log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -36,7 +41,7 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
     },
 )
 async def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
-        metrics: MetricsDep, cache: AnswerCacheDep) -> AskOut:
+                metrics: MetricsDep, cache: AnswerCacheDep, queue: QueueDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
     A question this worker already answered from the same build is answered from its cache, on the event
@@ -55,6 +60,10 @@ async def ask(body: AskIn, request: Request, response: Response, retriever: Retr
         result = await run_in_threadpool(retriever.ask, body.question, history=history or None, lang=body.lang)
         cache.put(key, result)
     metrics.observe_answer(result.answered)
+    try:  # logged, and queued for maintainers when refused or unsure; the answer never waits on a failure
+        queue.record_ask(body.question, result, retriever.index.manifest.build_id)
+    except (sqlite3.Error, OSError) as err:
+        log.warning("cannot record the question in %s: %s", queue.path, err)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
                     score=c.score, lang=_passage_lang(retriever, c.passage_id))

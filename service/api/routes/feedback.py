@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import APIRouter, HTTPException
 
-from service.api.deps import FeedbackDep, MetricsDep, RateLimited, RetrieverDep, SettingsDep, check_length
+from service.api.deps import (
+    FeedbackDep,
+    MetricsDep,
+    QueueDep,
+    RateLimited,
+    RetrieverDep,
+    SettingsDep,
+    check_length,
+)
 from service.api.schemas import ErrorOut, FeedbackIn, FeedbackOut
 
 router = APIRouter(tags=["chat"], dependencies=[RateLimited])
@@ -26,10 +35,12 @@ log = logging.getLogger(__name__)
     },
 )
 def feedback(body: FeedbackIn, retriever: RetrieverDep, settings: SettingsDep, log_file: FeedbackDep,
-             metrics: MetricsDep) -> FeedbackOut:
-    """Append the feedback as one JSON line to FAQ_FEEDBACK_LOG (plain `def`: file I/O in the thread pool)."""
+             metrics: MetricsDep, queue: QueueDep) -> FeedbackOut:
+    """Append the feedback as one JSON line to FAQ_FEEDBACK_LOG and to the console's store (a thumbs-down
+    is queued for review); a plain `def`: file I/O in the thread pool."""
     check_length(body.question, settings.max_question_chars, "question")
-    if retriever.index.passage(body.passage_id) is None:
+    passage = retriever.index.passage(body.passage_id)
+    if passage is None:
         raise HTTPException(404, f"no passage with id {body.passage_id!r}")
     if body.reason is not None and body.helpful:
         raise HTTPException(422, "a reason is given only with helpful: false")
@@ -38,5 +49,10 @@ def feedback(body: FeedbackIn, retriever: RetrieverDep, settings: SettingsDep, l
     except OSError as err:
         log.error("cannot write feedback to %s: %s", log_file.path, err)
         raise HTTPException(503, "feedback could not be stored; try again later") from err
+    try:
+        queue.record_feedback(body.question, passage.id, passage.title, passage.answer, body.helpful,
+                              retriever.index.manifest.build_id)
+    except (sqlite3.Error, OSError) as err:  # the JSONL log holds it: the console misses it, nothing is lost
+        log.warning("cannot record the feedback in %s: %s", queue.path, err)
     metrics.feedback.labels(str(body.helpful).lower()).inc()
     return FeedbackOut()
