@@ -66,3 +66,13 @@ class MilvusServer:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server started by a test (and kill it if it does not stop)."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

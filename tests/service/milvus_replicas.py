@@ -12,13 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.bench.server import READY_TIMEOUT_S, free_port
 from index.build import build_index
 from index.embedders import Embedder
 from index.milvus_store import MilvusConfig
 from ingest.registry import parse_paths
 from tests.conftest import CORPUS, PROJECT
-from tests.milvus import MilvusServer
-from tests.service.conftest import ADMIN_TOKEN, READY_TIMEOUT_S, free_port, stop
+from tests.milvus import MilvusServer, stop
+from tests.service.conftest import ADMIN_TOKEN
 
 MILVUS_TIMEOUT_S = 2
 

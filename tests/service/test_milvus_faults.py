@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from index.embedders import Embedder
-from tests.milvus import MilvusServer
-from tests.service.conftest import PO_QUESTION, stop
+from tests.milvus import MilvusServer, stop
+from tests.service.conftest import PO_QUESTION
 from tests.service.milvus_replicas import MILVUS_TIMEOUT_S, milvus_env, publish_corpus, start_replica, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]

@@ -20,8 +20,7 @@ from index.embedders import Embedder
 from index.milvus_build import MilvusBuild
 from index.milvus_store import MilvusConfig, MilvusStore, build_id_of
 from tests.conftest import CORPUS, PROJECT
-from tests.milvus import MilvusServer
-from tests.service.conftest import stop
+from tests.milvus import MilvusServer, stop
 from tests.service.milvus_replicas import Replica, milvus_env, publish_corpus, start_replica, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
