@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from haystack.core.errors import PipelineRuntimeError
 
 from index.embedders import Embedder
 from index.index_dir import LoadedBuild, current_build
@@ -55,7 +56,7 @@ def test_a_failing_calibration_publishes_nothing(corpus_index: Path, embedder: E
     def broken(_build: LoadedBuild) -> dict[str, object]:
         raise RuntimeError("calibration failed")
 
-    with pytest.raises(RuntimeError, match="calibration failed"):
+    with pytest.raises(PipelineRuntimeError, match="calibration failed"):
         run_ingest([CORPUS], root, embedder, calibrate=broken)
     assert current_build(root) == serving
     assert [p.name for p in (root / "builds").iterdir()] == [serving.name]
