@@ -87,7 +87,7 @@ def ingest(
         f"{build.vectors} vectors: {build.embedded} embedded, {build.reused} reused; "
         f"{build.seconds:.1f}s → {build.build}"
     )
-    calibration = read_manifest(build.build).calibration
+    calibration = read_manifest(build.build).calibration if isinstance(build.build, Path) else None
     if calibration:
         console.print(
             f"self-calibrated answer threshold {calibration['threshold']:.3f}: estimated precision "

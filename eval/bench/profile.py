@@ -105,6 +105,10 @@ class TimedBuild:
         """Timed as "tokenize (jieba)"."""
         return self._clock.call("tokenize (jieba)", lambda: self._build.tokenize(text))
 
+    def query_tokens(self, text: str) -> list[str]:
+        """Timed as "tokenize (jieba)" (with the synonyms)."""
+        return self._clock.call("tokenize (jieba)", lambda: self._build.query_tokens(text))
+
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """Timed as "bm25 scores"."""
         return self._clock.call("bm25 scores", lambda: self._build.keyword_scores(tokens))

@@ -84,9 +84,10 @@ class FeatureExtractor:
         )
 
     def _rarity(self, tokens: list[str], covered: frozenset[str]) -> tuple[float, float]:
-        """IDF-weighted share of `tokens` not in `covered`, and share of tokens the corpus never uses."""
+        """IDF-weighted share of `tokens` not in `covered`, and share of tokens the corpus never uses; a question
+        with no keywords at all ("' OR ''='") covers nothing the corpus knows."""
         if not tokens:
-            return 0.0, 0.0
+            return 1.0, 1.0
         frequency = self.index.document_frequency(tokens)
         idf = np.log1p(len(self.index.passages) / (frequency + 0.5))
         missing = np.array([t not in covered for t in tokens])

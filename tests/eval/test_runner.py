@@ -75,12 +75,13 @@ def fake_factory(name: str) -> FakeEmbedder:
     return FakeEmbedder()
 
 
-def fake_abstention(name: str) -> AbstentionModel:
+def fake_abstention(name: str) -> tuple[AbstentionModel, bool]:
+    """A hand-fitted model for the fake embedder (so its own threshold applies)."""
     if name != "fake":
         raise FileNotFoundError(f"no calibration for {name}")
     n = len(FEATURES)
-    return AbstentionModel("fake", weights=(2.0, 1.0, 4.0, 4.0, 2.0, 1.0, 0.0), bias=-2.0,
-                           mean=(0.0,) * n, scale=(1.0,) * n, threshold=0.5)
+    return AbstentionModel("fake", weights=(2.0, 1.0, 4.0, 4.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0), bias=-2.0,
+                           mean=(0.0,) * n, scale=(1.0,) * n, threshold=0.5), True
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

@@ -66,7 +66,7 @@ def test_the_milvus_build_holds_what_the_faiss_build_holds(published: MilvusConf
 
 def test_the_dev_set_gets_the_same_top_passage_from_both_stores(published: MilvusConfig, corpus_index: Path,
                                                                  embedder: Embedder) -> None:
-    abstention = load_abstention(RetrievalSettings(_env_file=None, embedder=embedder.name))  # type: ignore[call-arg]
+    abstention, _ = load_abstention(RetrievalSettings(_env_file=None, embedder=embedder.name))  # type: ignore[call-arg]
     on_faiss = Retriever(LoadedBuild.open(corpus_index), embedder, abstention)
     on_milvus = Retriever(MilvusBuild.open(published), embedder, abstention)
     same = 0

@@ -93,7 +93,6 @@ def stub_app(make_app: Any, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -
     """An app serving stub build "old" whose index folder's CURRENT names build "new"; its time is `clock`."""
     app: FastAPI = make_app(index_check_seconds=INTERVAL)
     _follow_by(app, clock).swap(_stub("old"))
-    monkeypatch.setattr("service.state.current_build", lambda _root: Path("new"))
     monkeypatch.setattr("index.pointer.FolderPointer.current", lambda _pointer: "new")
     return app
 
