@@ -1,6 +1,6 @@
 """axe-core (axe-playwright-python) on every page a user meets: no serious or critical violation.
 
-There is no admin console (the admin endpoints are API only), so there is no page of it to check.
+The admin console is checked in `test_console.py`, behind its token.
 """
 
 from __future__ import annotations

@@ -120,3 +120,15 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     page.reload()  # the token is kept for this tab
     expect(page.locator("#tabs")).to_be_visible()
     expect(page.locator("#login")).to_be_hidden()
+
+
+def test_console_has_no_serious_accessibility_violation(page: Page, console_api: tuple[ApiServer, Path],
+                                                        screenshots: Path) -> None:
+    from tests.browser.test_accessibility import blocking_violations
+
+    api, _ = console_api
+    page.goto(api.url + "/admin")
+    assert blocking_violations(page, screenshots, "console-login") == []
+    log_in(page, api.url)
+    expect(page.locator("#token")).to_be_hidden()
+    assert blocking_violations(page, screenshots, "console") == []
