@@ -163,7 +163,7 @@ def build_index(
         raise ValueError("no passages to index")
     started = time.perf_counter()
     with build_lock(root):
-        cache = target.previous_vectors(embedder.name, embedder.dim) if target else _previous_vectors(root, embedder)
+        cache = target.previous_vectors(embedder.name, embedder.dim) if target else previous_vectors(root, embedder)
         specs = row_specs(passages)
         vectors = np.zeros((len(specs), embedder.dim), dtype=np.float32)
         todo = [i for i, spec in enumerate(specs) if spec.key not in cache]
@@ -244,13 +244,14 @@ def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vecto
         bar.close()
 
 
-def _previous_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the current build by text key, when it was made by the same embedder."""
+def previous_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the current build under `root` by text key, when it was made by the same embedder (empty
+    when there is none or it cannot be used)."""
     try:
         build = current_build(root)
         if build is None:
             return {}
         previous = LoadedBuild.load_build(build, embedder=embedder.name, dim=embedder.dim)
-    except IndexLoadError:
+    except (IndexLoadError, OSError):
         return {}
     return dict(zip(previous.rows.text_key, previous.vectors, strict=True))

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from eval.bench.server import free_port
+
 START_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class MilvusServer:
@@ -27,7 +23,7 @@ class MilvusServer:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / f"milvus-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None

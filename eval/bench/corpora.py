@@ -20,9 +20,17 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench.stats import Log, quiet
-from index.build import build_index, build_is_current, corpus_hash, publish_build, row_specs, vector_rows
+from index.build import (
+    build_index,
+    build_is_current,
+    corpus_hash,
+    previous_vectors,
+    publish_build,
+    row_specs,
+    vector_rows,
+)
 from index.embedders import Embedder
-from index.index_dir import IndexLoadError, LoadedBuild, VectorRows, current_build
+from index.index_dir import LoadedBuild, VectorRows
 from ingest.passage import Passage
 from ingest.registry import parse_paths
 from retrieval.settings import PROJECT_ROOT
@@ -105,20 +113,8 @@ def build_real_index(size: str, cache: Path, embedder: Embedder, seeds: Sequence
     return root
 
 
-def _known_vectors(root: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors by text key of the current build under `root` (empty when none or unusable)."""
-    try:
-        build = current_build(root)
-        if build is None:
-            return {}
-        index = LoadedBuild.load_build(build, embedder=embedder.name, dim=embedder.dim)
-    except (IndexLoadError, OSError):
-        return {}
-    return dict(zip(index.rows.text_key, index.vectors, strict=True))
-
-
 def _already_has(root: Path, passages: list[Passage], embedder: Embedder) -> bool:
-    known = _known_vectors(root, embedder)
+    known = previous_vectors(root, embedder)
     return all(spec.key in known for spec in row_specs(passages))
 
 
@@ -127,12 +123,12 @@ def _absorb_seeds(root: Path, passages: list[Passage], embedder: Embedder, seeds
     seed index folder of the same embedder), so the next `build_index` reuses them instead of embedding."""
     if not seeds:
         return
-    known = _known_vectors(root, embedder)
+    known = previous_vectors(root, embedder)
     specs = row_specs(passages)
     wanted = {s.key for s in specs} - known.keys()
     before = len(known)
     for seed in seeds:
-        for key, vector in _known_vectors(seed, embedder).items():
+        for key, vector in previous_vectors(seed, embedder).items():
             if key in wanted:
                 known.setdefault(key, vector)
     if len(known) == before:
