@@ -93,7 +93,8 @@ def ingest(
             f"self-calibrated answer threshold {calibration['threshold']:.3f}: estimated precision "
             f"{calibration['precision']:.3f}, coverage {calibration['coverage']:.3f} "
             f"({calibration['positives']} answer sentences, {calibration['held_out_titles']} held-out titles, "
-            f"{calibration['off_topic']} off-topic questions)"
+            f"{calibration['off_topic']} off-topic questions; {calibration.get('answered_elsewhere', 0)} held-out "
+            "titles left out: another passage's title asks the same)"
         )
 
 

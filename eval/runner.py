@@ -106,7 +106,7 @@ def cached_index(paths: Sequence[Path], embedder: Embedder, cache_dir: Path,
     passages = apply_curation(parse_paths(paths, exclude=[curation] if curation else []).passages,
                               load_curation(curation))[0]
     if not build_is_current(root, corpus_hash(passages), embedder.name,
-                            calibrated_for=calibrate.model.fingerprint if calibrate else None):
+                            calibrated_with=calibrate.identity if calibrate else None):
         run_ingest(list(paths), root, embedder, embed_progress=progress, calibrate=calibrate, curation=curation)
     return LoadedBuild.open(root, embedder=embedder.name, dim=embedder.dim)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,10 +122,11 @@ def vector_rows(specs: list[RowSpec]) -> VectorRows:
     )
 
 
-def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated_for: str | None = None) -> bool:
+def build_is_current(root: Path, corpus_key: str, embedder: str,
+                     calibrated_with: Mapping[str, str] | None = None) -> bool:
     """Whether the current build under `root` holds the corpus with that hash, embedded by `embedder` (and
-    self-calibrated for the model with fingerprint `calibrated_for`, when given); False when there is none
-    or it cannot be read."""
+    self-calibrated with these values in its manifest's calibration, when given: the model's fingerprint,
+    the method); False when there is none or it cannot be read."""
     try:
         build = current_build(root)
         if build is None:
@@ -133,8 +134,9 @@ def build_is_current(root: Path, corpus_key: str, embedder: str, calibrated_for:
         manifest = read_manifest(build)
     except (IndexLoadError, OSError):
         return False
+    calibration = manifest.calibration or {}
     return (manifest.corpus_hash == corpus_key and manifest.embedder == embedder
-            and (calibrated_for is None or (manifest.calibration or {}).get("model") == calibrated_for))
+            and all(calibration.get(key) == value for key, value in (calibrated_with or {}).items()))
 
 
 def build_lock(root: Path) -> FileLock:

