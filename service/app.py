@@ -72,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        await run_in_threadpool(services.queue.close)  # every question logged is written before the process ends
         services.metrics.process_exiting()
 
 
