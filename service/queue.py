@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.results import AskResult
+from retrieval.results import AskResult, Suggestion
 from service.log_writer import BackgroundWriter
 
 REFUSED, LOW_CONFIDENCE, THUMBS_DOWN = "refused", "low_confidence", "thumbs_down"
@@ -78,21 +79,32 @@ class FeedbackRecord:
 
 @dataclass(frozen=True, slots=True)
 class _AskRow:
-    """One asked question as the log stores it, and its queue kind (None: not queued)."""
+    """One asked question, as the request hands it to the writer, and its queue kind (None: not queued)."""
 
-    time: str
+    at: float  # time.time() when it was asked; formatted by the writer
     question: str
     used_history: int
     answered: int
     confidence: float
     top_id: str | None
-    suggestions: str
+    suggestions: tuple[Suggestion, ...]
     build_id: str
     kind: str | None
 
+    def values(self) -> tuple[str, str, int, int, float, str | None, str, str]:
+        """(time, question, used_history, answered, confidence, top_id, suggestions JSON, build_id)."""
+        suggestions = json.dumps([{"passage_id": s.passage_id, "title": s.title} for s in self.suggestions],
+                                 ensure_ascii=False)
+        return (_format_time(datetime.fromtimestamp(self.at, UTC)), self.question, self.used_history, self.answered,
+                self.confidence, self.top_id, suggestions, self.build_id)
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return _format_time(datetime.now(UTC))
 
 
 class QuestionQueue:
@@ -139,25 +151,23 @@ class QuestionQueue:
     def record_ask(self, question: str, result: AskResult, build_id: str) -> str | None:
         """Log an answered or refused question (written in the background); it is also queued when refused or
         below the review threshold. Returns the queue kind, or None when it is not queued."""
-        suggestions = json.dumps([{"passage_id": s.passage_id, "title": s.title} for s in result.suggestions],
-                                 ensure_ascii=False)
         kind = REFUSED if not result.answered else LOW_CONFIDENCE if result.confidence < self.review_below else None
-        self._asks.submit(_AskRow(_now(), question, int(result.used_history), int(result.answered),
+        self._asks.submit(_AskRow(time.time(), question, int(result.used_history), int(result.answered),
                                   float(result.confidence), result.ranked_ids[0] if result.ranked_ids else None,
-                                  suggestions, build_id, kind))
+                                  tuple(result.suggestions), build_id, kind))
         return kind
 
     def _write_asks(self, rows: list[_AskRow]) -> None:
         """One transaction for a batch of asked questions (the background writer's `write`)."""
+        values = [row.values() for row in rows]
         with self._transaction() as db:
             db.executemany("INSERT INTO asks (time, question, used_history, answered, confidence, top_id, suggestions,"
-                           " build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(r.time, r.question, r.used_history, r.answered, r.confidence, r.top_id, r.suggestions,
-                             r.build_id) for r in rows])
+                           " build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
             db.executemany("INSERT INTO queue (time, kind, question, used_history, suggestions, confidence,"
                            " closest_id, build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(r.time, r.kind, r.question, r.used_history, r.suggestions, r.confidence, r.top_id,
-                             r.build_id) for r in rows if r.kind is not None])
+                           [(at, row.kind, question, used_history, suggestions, confidence, top_id, build_id)
+                            for row, (at, question, used_history, _answered, confidence, top_id, suggestions, build_id)
+                            in zip(rows, values, strict=True) if row.kind is not None])
 
     def flush(self) -> None:
         """Wait until every question asked so far is written."""
