@@ -1,13 +1,15 @@
 """Rows the request path must not wait for, written by a background thread in batches.
 
 A request hands its row over (`submit`: an append under a lock, microseconds) and returns; one
-thread per writer takes everything pending and writes it in one call (one SQLite transaction for
-the question log), so a busy or locked database never stalls the event loop and bursts cost one
-commit. Nothing submitted is lost on an orderly stop: `flush` waits until every row submitted so
-far is written (readers call it first, so they see their own writes), `close` flushes and stops
-the thread (the app's shutdown calls it; an interpreter exit too, through `atexit`), and a row
-submitted after `close` is written at once by its caller. A batch whose write fails is tried
-again `RETRIES` times, then logged and dropped, as a failed write was before.
+thread per writer waits `LINGER_S` after the first row, then takes everything pending and writes it
+in one call (one SQLite transaction for the question log), so a busy or locked database never
+stalls the event loop, and a burst costs one commit and one wake-up of the thread, not one per
+request (waking it per request measured 0.1 ms slower cache hits over HTTP). Nothing submitted is
+lost on an orderly stop: `flush` waits until every row submitted so far is written (readers call it
+first, so they see their own writes), `close` flushes and stops the thread (the app's shutdown
+calls it; an interpreter exit too, through `atexit`), and a row submitted after `close` is written
+at once by its caller. A batch whose write fails is tried again `RETRIES` times, then logged and
+dropped, as a failed write was before.
 """
 
 from __future__ import annotations
@@ -26,17 +28,19 @@ MAX_BATCH = 500
 RETRIES = 3
 RETRY_DELAY_S = 0.2
 IDLE_EXIT_S = 5.0  # an idle writer's thread ends; the next row starts a new one
+LINGER_S = 0.05  # after the first pending row, wait this long for more before writing
 
 
 class BackgroundWriter(Generic[T]):
     """Writes submitted items with `write(batch)` on a thread of its own, in submission order."""
 
     def __init__(self, write: Callable[[list[T]], None], what: str, max_batch: int = MAX_BATCH,
-                 idle_exit_s: float = IDLE_EXIT_S) -> None:
+                 idle_exit_s: float = IDLE_EXIT_S, linger_s: float = LINGER_S) -> None:
         self._write = write
         self.what = what  # for messages, e.g. "the question log /var/queue.sqlite3"
         self._max_batch = max_batch
         self._idle_exit_s = idle_exit_s
+        self._linger_s = linger_s
         self._items: deque[T] = deque()
         self._cond = threading.Condition()
         self._submitted = 0
@@ -90,6 +94,8 @@ class BackgroundWriter(Generic[T]):
                     if not self._closed:
                         atexit.unregister(self.close)
                     return
+                # Gather what arrives meanwhile: one commit per burst, not one wake-up per request.
+                self._cond.wait_for(lambda: self._closed, self._linger_s)
                 batch = [self._items.popleft() for _ in range(min(len(self._items), self._max_batch))]
             self._write_batch(batch)
             with self._cond:

@@ -96,7 +96,8 @@ def scale_rows(scale: ScaleReport) -> list[list[str]]:
                   f"{r.passages} passages"] for r in m.memory]
     if scale.ray is not None:
         rows += [["Ray vs local", r.name, f"{fmt(r.seconds)} s, {fmt(r.texts_per_second)} texts/s",
-                  f"{r.texts} texts, {r.workers} worker(s). {r.note}".strip()] for r in scale.ray.ingest]
+                  "; ".join(filter(None, [f"{r.texts} texts, {r.workers} worker(s)", r.note]))]
+                 for r in scale.ray.ingest]
         rows.append(["Ray vs local", scale.ray.vectors.name, _share(scale.ray.vectors), scale.ray.vectors.note])
     rows += [[part, "skipped", "–", reason] for part, reason in scale.skipped.items()]
     return rows
