@@ -12,7 +12,7 @@ from rich.table import Table
 from tqdm import tqdm
 
 from index.embedders import make_embedder
-from index.index_dir import IndexLoadError, LoadedBuild, current_build, read_manifest
+from index.index_dir import IndexLoadError, LoadedBuild, current_build
 from ingest.registry import NothingToIndexError
 from service.core.config import Settings
 
@@ -65,7 +65,7 @@ def ingest(
     try:
         report = run_ingest(sources, settings.index_dir, bulk or model, file_progress=_file_progress,
                             embed_progress=TqdmProgressBar, target=target,
-                            calibrate=None if target else make_calibrator(settings, model),
+                            calibrate=make_calibrator(settings, model),
                             curation=curation or settings.curation_dir)
     except NothingToIndexError as err:
         _print_skipped(err.parsed.skipped)
@@ -87,7 +87,7 @@ def ingest(
         f"{build.vectors} vectors: {build.embedded} embedded, {build.reused} reused; "
         f"{build.seconds:.1f}s → {build.build}"
     )
-    calibration = read_manifest(build.build).calibration if isinstance(build.build, Path) else None
+    calibration = build.calibration
     if calibration:
         console.print(
             f"self-calibrated answer threshold {calibration['threshold']:.3f}: estimated precision "

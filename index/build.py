@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class BuildReport:
     reused: int
     seconds: float
     embed_seconds: float
+    calibration: dict[str, Any] | None = None  # what the calibrator fitted, as the build records it
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,8 @@ def build_index(
     (e.g. Milvus) when given; `root` then only holds the lock that serialises builds.
 
     `calibrate` sees the complete build before it is published, and what it returns is recorded in
-    the manifest (`calibration`; folder builds only); a calibrator that fails leaves the current build serving. The
+    the manifest (`calibration`: in the folder, or with the collection in Milvus, where replicas read it);
+    a calibrator that fails leaves the current build serving. The
     keyword side reads with `lexicon` (user words, synonyms), which the manifest records for the queries.
     """
     if not passages:
@@ -175,8 +177,8 @@ def build_index(
         embed_started = time.perf_counter()
         _embed_rows(embedder, specs, todo, vectors, progress)
         embed_seconds = time.perf_counter() - embed_started
-        build = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate,
-                         lexicon=lexicon, target=target)
+        build, calibration = _publish(root, passages, vectors, vector_rows(specs), embedder, calibrate=calibrate,
+                                      lexicon=lexicon, target=target)
     return BuildReport(
         build=build,
         passages=len(passages),
@@ -185,6 +187,7 @@ def build_index(
         reused=len(specs) - len(todo),
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
+        calibration=calibration,
     )
 
 
@@ -197,14 +200,16 @@ def publish_build(root: Path, passages: list[Passage], vectors: np.ndarray, rows
     if len(vectors) != len(rows.passage):
         raise ValueError(f"{len(vectors)} vectors for {len(rows.passage)} rows")
     with build_lock(root):
-        return _publish(root, passages, vectors, rows, embedder, corpus_key)
+        build, _ = _publish(root, passages, vectors, rows, embedder, corpus_key)
+    return Path(build)
 
 
 def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: VectorRows, embedder: Embedder,
              corpus_key: str | None = None, calibrate: Calibrator | None = None, lexicon: Lexicon | None = None,
-             target: BuildTarget | None = None) -> Path | str:
+             target: BuildTarget | None = None) -> tuple[Path | str, dict[str, Any] | None]:
     """The one build writer: keyword index, manifest, atomic write, then `CURRENT` (caller holds the lock);
-    with a `target`, the build is published there instead (a Milvus collection behind an alias)."""
+    with a `target`, the build is published there instead (a Milvus collection behind an alias). Returns the
+    build and its calibration."""
     lexicon = lexicon or Lexicon()
     keyword = KeywordIndex.build([p.keyword_text for p in passages], Tokenizer.for_words(lexicon.words))
     built_at = datetime.now(UTC)
@@ -222,10 +227,13 @@ def _publish(root: Path, passages: list[Passage], vectors: np.ndarray, rows: Vec
         synonyms=lexicon.synonyms,
     )
     if target is not None:
-        return target.publish(manifest, passages, {embedder.name: vectors}, rows, keyword)
+        if calibrate is not None:  # the complete build, held in memory as a folder build would load it
+            in_memory = LoadedBuild(root, manifest, passages, vectors, rows, keyword)
+            manifest = replace(manifest, calibration=calibrate(in_memory))
+        return target.publish(manifest, passages, {embedder.name: vectors}, rows, keyword), manifest.calibration
     build = write_build(root, build_id, manifest, passages, vectors, rows, keyword, calibrate)
     make_current(root, build)
-    return build
+    return build, read_manifest(build).calibration
 
 
 def _embed_rows(embedder: Embedder, specs: list[RowSpec], todo: list[int], vectors: np.ndarray,

@@ -187,6 +187,9 @@ class LoadedBuild:
         self._check_space(space)
         return self._centroid
 
+    def close(self) -> None:
+        """Nothing to release: a folder build is arrays in memory, freed with the object."""
+
     def _check_space(self, space: str) -> None:
         if space not in self.spaces:
             raise KeyError(f"build {self.build_id} holds no vectors of {space!r} (only {', '.join(self.spaces)})")

@@ -42,6 +42,7 @@ class MilvusBuild:
         self._tokenizer = Tokenizer.for_words(manifest.dictionary)
         self._synonyms = Synonyms(manifest.synonyms, self._tokenizer)
         self._frequency: Counter[str] | None = None
+        self._closed = False
 
     @classmethod
     def open(cls, config: MilvusConfig, build_id: str | None = None, embedder: str | None = None,
@@ -158,8 +159,14 @@ class MilvusBuild:
         centroid = self._spaces[self._check(space)]["centroid"]
         return None if centroid is None else np.asarray(centroid, dtype=np.float32)
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close` released the connection."""
+        return self._closed
+
     def close(self) -> None:
         """Close the connection."""
+        self._closed = True
         self._store.close()
 
     def _check(self, space: str) -> str:

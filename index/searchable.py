@@ -82,3 +82,7 @@ class SearchableBuild(Protocol):
     def centroid(self, space: str) -> np.ndarray | None:
         """Mean of the body vectors of `space` (None for an empty build)."""
         ...
+
+    def close(self) -> None:
+        """Release connections the build holds (a replica calls it once no request uses the build)."""
+        ...

@@ -56,6 +56,10 @@ class Retriever:
         self._features = FeatureExtractor(index, embedder.name, background)
         self._search = KeywordSearch(index)
 
+    def close(self) -> None:
+        """Release what the build holds open (a shared store's connection); nothing is asked after this."""
+        self.index.close()
+
     def rank(self, question: str) -> Ranking:
         """Rank passages for one reading of a question and score the top one's chance of being right."""
         signals = self.fusion(question)

@@ -72,6 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        await run_in_threadpool(services.queue.close)  # every question logged is written before the process ends
+        await run_in_threadpool(services.retrievers.close)
         services.metrics.process_exiting()
 
 

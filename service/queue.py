@@ -4,6 +4,10 @@ Every question asked is logged (for analytics); every refusal, every answer belo
 threshold and every thumbs-down is also queued for maintainers, with the question, whether the
 history was used, the suggestions shown, the confidence, the build and the time. Nothing is ever
 deleted: a record a maintainer dealt with is marked resolved.
+
+Asked questions are written by a background thread (`service.log_writer`), in batches, so the
+answer never waits for SQLite; every other write and every read first waits for the rows already
+submitted, so the queue reads as if each question had been written when it was asked.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.results import AskResult
+from retrieval.results import AskResult, Suggestion
+from service.log_writer import BackgroundWriter
 
 REFUSED, LOW_CONFIDENCE, THUMBS_DOWN = "refused", "low_confidence", "thumbs_down"
 BUSY_TIMEOUT_MS = 10_000
@@ -71,8 +77,34 @@ class FeedbackRecord:
     build_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class _AskRow:
+    """One asked question, as the request hands it to the writer, and its queue kind (None: not queued)."""
+
+    at: float  # time.time() when it was asked; formatted by the writer
+    question: str
+    used_history: int
+    answered: int
+    confidence: float
+    top_id: str | None
+    suggestions: tuple[Suggestion, ...]
+    build_id: str
+    kind: str | None
+
+    def values(self) -> tuple[str, str, int, int, float, str | None, str, str]:
+        """(time, question, used_history, answered, confidence, top_id, suggestions JSON, build_id)."""
+        suggestions = json.dumps([{"passage_id": s.passage_id, "title": s.title} for s in self.suggestions],
+                                 ensure_ascii=False)
+        return (_format_time(datetime.fromtimestamp(self.at, UTC)), self.question, self.used_history, self.answered,
+                self.confidence, self.top_id, suggestions, self.build_id)
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return _format_time(datetime.now(UTC))
 
 
 class QuestionQueue:
@@ -82,6 +114,7 @@ class QuestionQueue:
         self.path = path
         self.review_below = review_below
         self._local = threading.local()
+        self._asks: BackgroundWriter[_AskRow] = BackgroundWriter(self._write_asks, f"the question log {path}")
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection, opened (and the tables created) on first use."""
@@ -97,6 +130,11 @@ class QuestionQueue:
             self._local.db = db
         return db
 
+    def _read(self) -> sqlite3.Connection:
+        """This thread's connection, once every question asked so far is written."""
+        self.flush()
+        return self._connection()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         db = self._connection()
@@ -111,29 +149,39 @@ class QuestionQueue:
     # ---- writing ---------------------------------------------------------------------------------
 
     def record_ask(self, question: str, result: AskResult, build_id: str) -> str | None:
-        """Log an answered or refused question; queue it when refused or below the review threshold.
-        Returns the queue kind, or None when it was not queued."""
-        suggestions = json.dumps([{"passage_id": s.passage_id, "title": s.title} for s in result.suggestions],
-                                 ensure_ascii=False)
-        top_id = result.ranked_ids[0] if result.ranked_ids else None
+        """Log an answered or refused question (written in the background); it is also queued when refused or
+        below the review threshold. Returns the queue kind, or None when it is not queued."""
         kind = REFUSED if not result.answered else LOW_CONFIDENCE if result.confidence < self.review_below else None
-        now = _now()
-        with self._transaction() as db:
-            db.execute("INSERT INTO asks (time, question, used_history, answered, confidence, top_id, suggestions,"
-                       " build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (now, question, int(result.used_history), int(result.answered), float(result.confidence),
-                        top_id, suggestions, build_id))
-            if kind is not None:
-                db.execute("INSERT INTO queue (time, kind, question, used_history, suggestions, confidence,"
-                           " closest_id, build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (now, kind, question, int(result.used_history), suggestions, float(result.confidence),
-                            top_id, build_id))
+        self._asks.submit(_AskRow(time.time(), question, int(result.used_history), int(result.answered),
+                                  float(result.confidence), result.ranked_ids[0] if result.ranked_ids else None,
+                                  tuple(result.suggestions), build_id, kind))
         return kind
+
+    def _write_asks(self, rows: list[_AskRow]) -> None:
+        """One transaction for a batch of asked questions (the background writer's `write`)."""
+        values = [row.values() for row in rows]
+        with self._transaction() as db:
+            db.executemany("INSERT INTO asks (time, question, used_history, answered, confidence, top_id, suggestions,"
+                           " build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+            db.executemany("INSERT INTO queue (time, kind, question, used_history, suggestions, confidence,"
+                           " closest_id, build_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(at, row.kind, question, used_history, suggestions, confidence, top_id, build_id)
+                            for row, (at, question, used_history, _answered, confidence, top_id, suggestions, build_id)
+                            in zip(rows, values, strict=True) if row.kind is not None])
+
+    def flush(self) -> None:
+        """Wait until every question asked so far is written."""
+        self._asks.flush()
+
+    def close(self) -> None:
+        """Write every pending question and stop the background writer (at the app's shutdown)."""
+        self._asks.close()
 
     def record_feedback(self, question: str, passage_id: str, title: str, answer: str, helpful: bool,
                         build_id: str) -> None:
         """Store a thumb; a thumbs-down is also queued, with what the question's last answer showed."""
         now = _now()
+        self.flush()  # the thumbs-down copies what the question's last answer showed
         with self._transaction() as db:
             db.execute("INSERT INTO feedback (time, question, passage_id, title, answer, helpful, build_id)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (now, question, passage_id, title, answer, int(helpful),
@@ -151,6 +199,7 @@ class QuestionQueue:
     def resolve(self, questions: Iterable[str], action: str) -> int:
         """Mark the open records of these questions dealt with (`action` says how); returns how many."""
         marked = f"{_now()} {action}"
+        self.flush()
         with self._transaction() as db:
             return sum(db.execute("UPDATE queue SET resolved = ? WHERE resolved IS NULL AND question = ?",
                                   (marked, question)).rowcount for question in dict.fromkeys(questions))
@@ -159,7 +208,7 @@ class QuestionQueue:
 
     def open_records(self, limit: int = 5000) -> list[QueueRecord]:
         """The newest unresolved queue records."""
-        rows = self._connection().execute(
+        rows = self._read().execute(
             "SELECT * FROM queue WHERE resolved IS NULL ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [QueueRecord(r["id"], r["time"], r["kind"], r["question"], bool(r["used_history"]),
                             json.loads(r["suggestions"]), r["confidence"], r["closest_id"], r["build_id"])
@@ -173,7 +222,7 @@ class QuestionQueue:
 
     def analytics(self, days: int = 30, top: int = 10) -> dict[str, object]:
         """Questions per day (answered and refused), the answered share, the top questions and the thumbs."""
-        db = self._connection()
+        db = self._read()
         since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
         per_day = [{"day": r[0], "asked": r[1], "answered": r[2], "refused": r[1] - r[2]} for r in db.execute(
             "SELECT substr(time, 1, 10) AS day, count(*), sum(answered) FROM asks WHERE time >= ?"
@@ -193,7 +242,7 @@ class QuestionQueue:
 
     def refused_questions(self) -> dict[str, int]:
         """Every question ever refused, with how often, most often first."""
-        rows = self._connection().execute(
+        rows = self._read().execute(
             "SELECT question, count(*) AS n FROM asks WHERE answered = 0 GROUP BY question ORDER BY n DESC, question")
         return {row[0]: row[1] for row in rows}
 

@@ -12,6 +12,10 @@ What names the current build is a `BuildPointer`: the folder's `CURRENT` file, o
 the reason `/readyz` reports, and requests get 503 at once), the check keeps looking, and when the
 store answers again it loads the published build afresh (a new connection) and serves again; a
 replica that started while the store was down loads its first build the same way.
+
+A replaced retriever is closed (its build's connections released: the Milvus client) once the last
+request that leased it ends: requests hold a lease on the retriever they read (`lease`), and a
+swap closes the previous one at once when none is in flight, else when its last lease is returned.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from index.index_dir import IndexLoadError
@@ -62,6 +67,9 @@ class RetrieverState:
         self._background: threading.Thread | None = None
         self._failed: dict[str, float] = {}  # build id → when loading it failed
         self._unavailable: str | None = None  # why the store cannot serve now (None: it can)
+        self._leases_lock = threading.Lock()
+        self._leases: dict[int, int] = {}  # id(retriever) → requests using it now
+        self._retired: dict[int, Retriever] = {}  # replaced, closed when their last lease is returned
 
     @property
     def current(self) -> Retriever | None:
@@ -80,9 +88,50 @@ class RetrieverState:
         self._unavailable = reason
 
     def swap(self, retriever: Retriever) -> Retriever | None:
-        """Make `retriever` current; returns the one it replaces."""
-        previous, self._retriever = self._retriever, retriever
+        """Make `retriever` current; returns the one it replaces, which is closed once no request uses it."""
+        with self._leases_lock:
+            previous, self._retriever = self._retriever, retriever
+            if previous is None or previous is retriever:
+                return previous
+            in_use = self._leases.get(id(previous), 0) > 0
+            if in_use:
+                self._retired[id(previous)] = previous
+        if not in_use:
+            _close(previous)
         return previous
+
+    @contextmanager
+    def lease(self) -> Iterator[Retriever | None]:
+        """The current retriever (None before the first load), kept open until the block ends."""
+        with self._leases_lock:
+            retriever = self._retriever
+            if retriever is not None:
+                self._leases[id(retriever)] = self._leases.get(id(retriever), 0) + 1
+        try:
+            yield retriever
+        finally:
+            if retriever is not None:
+                self._release(retriever)
+
+    def _release(self, retriever: Retriever) -> None:
+        with self._leases_lock:
+            left = self._leases[id(retriever)] - 1
+            if left:
+                self._leases[id(retriever)] = left
+                return
+            del self._leases[id(retriever)]
+            retired = self._retired.pop(id(retriever), None)
+        if retired is not None:
+            _close(retired)
+
+    def close(self) -> None:
+        """Close the current retriever and every replaced one (at shutdown, when no request runs any more)."""
+        with self._leases_lock:
+            retrievers = [*self._retired.values(), *([self._retriever] if self._retriever is not None else [])]
+            self._retired.clear()
+            self._retriever = None
+        for retriever in retrievers:
+            _close(retriever)
 
     def reload(self) -> tuple[Retriever, Retriever | None]:
         """Load the `CURRENT` build now (blocking) and swap it in; returns (new, previous).
@@ -188,3 +237,11 @@ class RetrieverState:
         finally:
             with self._flags:
                 self._background = None
+
+
+def _close(retriever: Retriever) -> None:
+    """Release a retriever's connections; a failure is logged, never raised into a swap or a request."""
+    try:
+        retriever.close()
+    except Exception as err:
+        log.warning("closing a replaced retriever failed: %s", err)

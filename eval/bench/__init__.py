@@ -1,4 +1,4 @@
-"""`faq bench`: ingestion throughput, query latency (in process and over HTTP), load, memory and start-up.
+"""`faq bench`: ingestion throughput, query latency (in process and over HTTP), load, memory, start-up, scale-out.
 
 One module per measurement, each returning a typed result:
 
@@ -12,7 +12,11 @@ One module per measurement, each returning a typed result:
 | `server` | the `faq serve` / uvicorn harness shared with the tests |
 | `http_latency`, `load` | sequential HTTP requests; concurrent clients |
 | `openmp`, `openmp_probe` | raw query embedding under OpenMP settings, in fresh processes |
-| `run` | the whole run: every figure for every size, derived ratios, targets |
+| `cache` | the answer cache over HTTP: first and repeated `/api/ask`, `/healthz`, the hit rate (`--compare`: A/B) |
+| `milvus` | the Milvus store against FAISS: ingest, latency, answer and keyword parity (a `milvus-lite server`) |
+| `ray_ingest` | `build_index` on Ray actors against local, on the same passages |
+| `rows`, `scale` | the scale-out rows, and the scale-out part of the run (`faq bench --scale-parts`) |
+| `run` | the whole run: every figure for every size, derived ratios, the scale-out parts, targets |
 | `report` | Markdown and JSON output |
 
 Every timing is measured next to its reference in the same run (pipeline vs raw encoding, HTTP vs raw query

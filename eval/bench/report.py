@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.bench.machine import LoadWindow
+from eval.bench.rows import ParityRow
 from eval.bench.run import BenchReport, SizeResult
+from eval.bench.scale import ScaleReport
+from eval.bench.stats import Latency
 
 Cell = float | int | bool | str | tuple[float, ...]
 
@@ -65,6 +68,47 @@ def fmt(value: Cell) -> str:
 def table_rows(report: BenchReport) -> list[list[str]]:
     """Metric rows (label, unit, one cell per size) shared by the terminal and Markdown tables."""
     return [[label, unit, *(fmt(getter(entry)) for entry in report.sizes.values())] for label, unit, getter in ROWS]
+
+
+def scale_rows(scale: ScaleReport) -> list[list[str]]:
+    """The scale-out figures as (part, figure, value, note) rows, for the terminal and Markdown tables."""
+    rows = []
+    if scale.cache is not None:
+        c = scale.cache
+        rows += [["answer cache", "/api/ask over HTTP, first time (miss) p50 / p95, ms", _pair(c.miss),
+                  f"{c.miss.n} questions, one worker"],
+                 ["answer cache", "/api/ask over HTTP, repeated (hit) p50 / p95, ms", _pair(c.hit),
+                  f"{c.hit.n} requests; target ≤ 2 ms"],
+                 ["answer cache", "/healthz over HTTP (the HTTP floor) p50 / p95, ms", _pair(c.healthz),
+                  f"{c.healthz.n} requests, interleaved with the hits"],
+                 ["answer cache", "hit rate (faq_answer_cache_total in /metrics)", fmt(c.hit_rate),
+                  f"{c.hits} hits, {c.misses} misses, {c.errors} errors"]]
+    if scale.milvus is not None:
+        m = scale.milvus
+        rows += [["Milvus vs FAISS", r.name, f"{fmt(r.seconds)} s ({r.texts} texts)", r.note] for r in m.ingest]
+        rows += [["Milvus vs FAISS", f"{r.name} ({r.store}) p50 / p95, ms", f"{fmt(r.p50_ms)} / {fmt(r.p95_ms)}",
+                  r.note] for r in m.latency]
+        rows += [["Milvus vs FAISS", r.name, _share(r), r.note] for r in (m.answers, *m.keywords)]
+        rows.append(["Milvus vs FAISS", "self-calibrated answer threshold, faiss / milvus",
+                     " / ".join(fmt(m.thresholds.get(s) or math.nan) for s in ("faiss", "milvus")),
+                     "fitted on each build at ingest"])
+        rows += [["Milvus vs FAISS", f"{r.name}, bytes per passage", fmt(r.bytes_per_passage),
+                  f"{r.passages} passages"] for r in m.memory]
+    if scale.ray is not None:
+        rows += [["Ray vs local", r.name, f"{fmt(r.seconds)} s, {fmt(r.texts_per_second)} texts/s",
+                  "; ".join(filter(None, [f"{r.texts} texts, {r.workers} worker(s)", r.note]))]
+                 for r in scale.ray.ingest]
+        rows.append(["Ray vs local", scale.ray.vectors.name, _share(scale.ray.vectors), scale.ray.vectors.note])
+    rows += [[part, "skipped", "–", reason] for part, reason in scale.skipped.items()]
+    return rows
+
+
+def _pair(latency: Latency) -> str:
+    return f"{fmt(latency.p50)} / {fmt(latency.p95)}"
+
+
+def _share(row: ParityRow) -> str:
+    return f"{row.same} / {row.questions} ({fmt(row.share)})"
 
 
 def to_markdown(report: BenchReport) -> str:
@@ -124,6 +168,12 @@ def to_markdown(report: BenchReport) -> str:
         for step in steps:
             lines.append(f"| {step} | " + " | ".join(
                 fmt(getattr(report.sizes[s].profile, path).get(step, math.nan)) for s in sizes) + " |")
+    if report.scale is not None:
+        lines += ["", "## Scale-out: answer cache, Milvus store, Ray ingest", "",
+                  f"Load average during: {_window(report.scale.loadavg_during)}. Milvus figures come from "
+                  "`milvus-lite server`, **a correctness server**: its latencies say nothing about a Milvus "
+                  "cluster's.", "", "| part | figure | value | note |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in scale_rows(report.scale)]
     lines += ["", "## Targets", "", "| target | size | value | limit | rule | met |", "|---|---|---|---|---|---|"]
     for t in report.targets:
         lines.append(f"| {t.name} | {t.size} | {fmt(t.value)} | {fmt(t.limit)} | {t.rule} | "

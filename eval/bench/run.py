@@ -24,6 +24,7 @@ from eval.bench.load import ServerLoad, bench_load
 from eval.bench.machine import LoadMonitor, LoadWindow, MachineInfo, loadavg, machine_info
 from eval.bench.openmp import bench_threads, variant_name
 from eval.bench.profile import PathProfile, profile_ask
+from eval.bench.scale import ScaleConfig, ScaleReport, run_scale
 from eval.bench.server import running_server
 from eval.bench.stats import Latency, Log, quiet
 from index.embedders import Embedder, make_embedder
@@ -53,6 +54,7 @@ class BenchConfig:
     seeds: list[Path] = field(default_factory=default_seeds)
     threads_requests: int = 30  # raw embeddings per OpenMP setting (0 skips the threading comparison)
     load_variants: list[dict[str, str]] = field(default_factory=list)  # extra load runs with these server envs
+    scale: ScaleConfig | None = None  # the scale-out parts (Milvus, answer cache, Ray); None skips them
     command: str = ""
 
 
@@ -148,6 +150,7 @@ class BenchReport:
     threads: dict[str, Latency]
     threads_loadavg_during: LoadWindow | None
     scaling: dict[str, Scaling]
+    scale: ScaleReport | None
     targets: list[Target]
 
 
@@ -175,6 +178,10 @@ def run_bench(config: BenchConfig, log: Log = quiet) -> BenchReport:
             begin = time.monotonic()
             threads = bench_threads(embedder.name, questions, config.threads_requests)
             threads_load = monitor.window(begin, time.monotonic())
+        scale = None
+        if config.scale is not None:
+            log(f"scale-out: {', '.join(config.scale.parts)}")
+            scale = run_scale(config.scale, embedder, questions, config.cache, config.out, monitor, log)
     settings = BenchSettings(
         load_variants=[variant_name(v) for v in config.load_variants], requests=config.requests,
         concurrency=config.concurrency, duration_s=config.duration, load_workers=config.load_workers,
@@ -184,7 +191,8 @@ def run_bench(config: BenchConfig, log: Log = quiet) -> BenchReport:
         command=config.command, started_at=started_at, finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         machine=machine_info(), embedder=embedder.name, settings=settings, loadavg_start=loadavg_start,
         loadavg_end=loadavg(), sizes=sizes, ingest=ingest, ingest_loadavg_during=ingest_load, threads=threads,
-        threads_loadavg_during=threads_load, scaling=scaling(sizes), targets=evaluate_targets(sizes, ingest),
+        threads_loadavg_during=threads_load, scaling=scaling(sizes), scale=scale,
+        targets=evaluate_targets(sizes, ingest, scale),
     )
 
 
@@ -247,9 +255,10 @@ def scaling(sizes: dict[str, SizeResult]) -> dict[str, Scaling]:
     return out
 
 
-def evaluate_targets(sizes: dict[str, SizeResult], ingest: IngestThroughput | None) -> list[Target]:
-    """The objectives of the brief, for the sizes that were measured."""
-    targets: list[Target] = []
+def evaluate_targets(sizes: dict[str, SizeResult], ingest: IngestThroughput | None,
+                     scale: ScaleReport | None = None) -> list[Target]:
+    """The objectives of the brief, for the sizes and scale-out parts that were measured."""
+    targets: list[Target] = _scale_targets(scale) if scale is not None else []
     if ingest is not None:
         targets.append(Target("ingest pipeline / raw encode throughput", "sample", ingest.ratio, 0.90,
                               ingest.ratio >= 0.90, "≥ 0.90"))
@@ -268,4 +277,22 @@ def evaluate_targets(sizes: dict[str, SizeResult], ingest: IngestThroughput | No
         ratio = entry.ratios.cold_over_warm_ask
         targets.append(Target("first /api/ask after /readyz ÷ warm p50", size, ratio, 2.0, ratio <= 2.0,
                               "≤ 2 (close to warm)"))
+    return targets
+
+
+def _scale_targets(scale: ScaleReport) -> list[Target]:
+    """A repeated question answered from the cache, the Milvus store agreeing with FAISS, Ray's vectors a local
+    build's."""
+    targets = []
+    if scale.cache is not None:
+        p50 = scale.cache.hit.p50
+        targets.append(Target("repeated /api/ask p50 over HTTP (cache hit)", "20", p50, 2.0, p50 <= 2.0, "≤ 2 ms"))
+    if scale.milvus is not None:
+        share = scale.milvus.answers.share
+        targets.append(Target("same top passage and decision, Milvus vs FAISS", "20", share, 0.99, share >= 0.99,
+                              "≥ 0.99"))
+    if scale.ray is not None:
+        share = scale.ray.vectors.share
+        targets.append(Target("Ray vectors equal local ones (cosine ≥ 0.999)", "sample", share, 1.0, share == 1.0,
+                              "every text"))
     return targets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -50,20 +51,21 @@ async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-async def get_retriever(services: ServicesDep) -> Retriever:
-    """The retriever this request uses from start to end (read once: a reload never changes it mid-request).
+async def get_retriever(services: ServicesDep) -> AsyncIterator[Retriever]:
+    """The retriever this request uses from start to end (read once: a reload never changes it mid-request),
+    leased: a reload closes it only after this request is done with it.
 
     Also lets the state look for a new `CURRENT` build (at most once a second, loaded in the
     background: this request is served by the build already loaded).
     """
     services.retrievers.check_for_new_build()
-    retriever = services.retrievers.current
     if services.retrievers.unavailable is not None:  # fail fast until the store answers again
         raise HTTPException(503, f"the vector store is unavailable: {services.retrievers.unavailable}; "
                                  "try again shortly", headers={"Retry-After": "5"})
-    if retriever is None:
-        raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
-    return retriever
+    with services.retrievers.lease() as retriever:
+        if retriever is None:
+            raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
+        yield retriever
 
 
 async def get_metrics(services: ServicesDep) -> Metrics:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from ingest.passage import Passage
 from retrieval.results import SearchPage
+from service.api.routes.passages import PAGE_ROUTE, link_for
 from tests.service.conftest import OFF_TOPIC, PO_QUESTION, PO_TITLE, PO_TOPIC, ClientFactory
 
 
@@ -46,6 +49,17 @@ def test_answered_question_cites_its_passage(client: TestClient) -> None:
     assert page.status_code == 200
     assert PO_TITLE in page.text and PO_TOPIC in page.text
     assert all(set(s) == {"passage_id", "title"} for s in body["suggestions"])
+
+
+@pytest.mark.parametrize("root_path", ["", "/faq"])
+def test_a_citation_link_is_the_address_url_for_gives(make_app: Callable[..., FastAPI], root_path: str) -> None:
+    app = make_app()
+    request = Request({"type": "http", "app": app, "router": app.router, "method": "POST", "scheme": "https",
+                       "server": ("faq.example.com", 443), "root_path": root_path, "path": f"{root_path}/api/ask",
+                       "query_string": b"", "headers": [(b"host", b"faq.example.com")]})
+    for passage_id in ("4e83ed9d6a538793", "a-b_c.d"):
+        assert link_for(request, passage_id, None) == str(request.url_for(PAGE_ROUTE, passage_id=passage_id))
+    assert link_for(request, "4e83ed9d6a538793", "https://help.example.com/po") == "https://help.example.com/po"
 
 
 def test_off_topic_question_is_declined_with_suggestions(client: TestClient) -> None:

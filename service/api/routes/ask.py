@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sqlite3
-
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,7 +22,6 @@ from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
 
 router = APIRouter(tags=["chat"], dependencies=[RateLimited])
-log = logging.getLogger(__name__)
 
 
 @router.post(
@@ -60,10 +56,9 @@ async def ask(body: AskIn, request: Request, response: Response, retriever: Retr
         result = await run_in_threadpool(retriever.ask, body.question, history=history or None, lang=body.lang)
         cache.put(key, result)
     metrics.observe_answer(result.answered)
-    try:  # logged, and queued for maintainers when refused or unsure; the answer never waits on a failure
-        queue.record_ask(body.question, result, retriever.index.manifest.build_id)
-    except (sqlite3.Error, OSError) as err:
-        log.warning("cannot record the question in %s: %s", queue.path, err)
+    # Logged, and queued for maintainers when refused or unsure, by the queue's background writer: the answer
+    # never waits for SQLite, nor fails with it.
+    queue.record_ask(body.question, result, retriever.index.manifest.build_id)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
                     score=c.score, lang=_passage_lang(retriever, c.passage_id))
