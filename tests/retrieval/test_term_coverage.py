@@ -33,3 +33,19 @@ def test_short_queries_match_any_of_their_terms() -> None:
 
 def test_repeated_terms_count_once() -> None:
     assert enough_terms(INDEX, ["审核", "审核", "PSM", "PSM", "发票", "存在"]).tolist() == [True, True, False]
+
+
+def test_either_reading_may_match_and_each_term_is_looked_up_once() -> None:
+    looked_up: list[str] = []
+
+    class CountingIndex:
+        passages = INDEX.passages
+
+        def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+            looked_up.extend(tokens)
+            return INDEX.keyword_scores(tokens)
+
+    mask = enough_terms(CountingIndex(), ["PSM", "发票", "存在", "词"], ["PSM", "发票"])  # type: ignore[arg-type]
+    assert mask.tolist() == (enough_terms(INDEX, ["PSM", "发票", "存在", "词"])
+                             | enough_terms(INDEX, ["PSM", "发票"])).tolist()
+    assert sorted(looked_up) == sorted(["PSM", "发票", "存在", "词"])
