@@ -17,6 +17,7 @@ from index.milvus_build import MilvusBuild
 from index.milvus_publish import MilvusTarget
 from ingest.registry import parse_paths
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.self_calibration import METHOD
 from retrieval.loading import load_retriever, make_calibrator, milvus_config, shipped_model_path
 from retrieval.settings import RetrievalSettings
 from tests.conftest import CORPUS
@@ -44,7 +45,7 @@ def test_a_milvus_build_fits_the_threshold_the_folder_build_of_the_same_corpus_f
     _, report = calibrated
     ours, folder = report.calibration, LoadedBuild.open(corpus_index).manifest.calibration
     assert ours is not None and folder is not None
-    assert (ours["model"], ours["method"]) == (folder["model"], "self")
+    assert (ours["model"], ours["method"]) == (folder["model"], METHOD)
     assert (ours["positives"], ours["held_out_titles"], ours["off_topic"]) == (
         folder["positives"], folder["held_out_titles"], folder["off_topic"])
     assert [ours[key] for key in FIT] == pytest.approx([folder[key] for key in FIT], abs=1e-6)
