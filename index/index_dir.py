@@ -159,9 +159,9 @@ class LoadedBuild:
         """Keyword tokens of `text`, as the keyword index was tokenised (with the build's user dictionary)."""
         return self.tokenizer.tokenize(text)
 
-    def query_tokens(self, text: str) -> list[str]:
-        """Keyword tokens of a query: its own tokens, then those of the synonyms of its terms."""
-        return self.synonyms.expand(self.tokenizer.tokenize(text))
+    def with_synonyms(self, tokens: list[str]) -> list[str]:
+        """A query's keyword tokens followed by the tokens of the synonyms of its terms."""
+        return self.synonyms.expand(tokens)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for already-tokenised query terms."""

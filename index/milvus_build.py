@@ -99,9 +99,9 @@ class MilvusBuild:
         """Keyword tokens of `text`, as the keyword weights were computed (with the build's user dictionary)."""
         return self._tokenizer.tokenize(text)
 
-    def query_tokens(self, text: str) -> list[str]:
-        """Keyword tokens of a query: its own tokens, then those of the synonyms of its terms."""
-        return self._synonyms.expand(self._tokenizer.tokenize(text))
+    def with_synonyms(self, tokens: list[str]) -> list[str]:
+        """A query's keyword tokens followed by the tokens of the synonyms of its terms."""
+        return self._synonyms.expand(tokens)
 
     def document_frequency(self, tokens: list[str]) -> np.ndarray:
         """How many passages contain each token (0 for a token the corpus never uses); counted once, on first use,

@@ -59,8 +59,8 @@ class SearchableBuild(Protocol):
         """Keyword tokens of `text`, the way this build's keyword index was tokenised."""
         ...
 
-    def query_tokens(self, text: str) -> list[str]:
-        """Keyword tokens of a query: `tokenize(text)` plus the tokens of the synonyms of its terms."""
+    def with_synonyms(self, tokens: list[str]) -> list[str]:
+        """A query's keyword tokens (from `tokenize`) followed by the tokens of the synonyms of its terms."""
         ...
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:

@@ -40,7 +40,7 @@ class ScoreFusion:
         """The signals of `question` and its fused passage scores (`vector`: its embedding, when known)."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
-        tokens = self.index.query_tokens(question)
+        tokens = self.index.with_synonyms(self.index.tokenize(question))
         keyword_order, keyword_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if config.keyword:
             keyword_order, keyword_scores = top_positive(self.index.keyword_scores(tokens), config.candidates)

@@ -26,9 +26,9 @@ class KeywordSearch:
 
     def __call__(self, query: str, topic: str | None = None, limit: int = 10, offset: int = 0) -> SearchPage:
         """Matches of `query`, best first, optionally within one exact topic, one page of them."""
-        tokens = self.index.query_tokens(query)  # synonyms included: enough of either reading's terms match
-        matching = enough_terms(self.index, tokens, self.index.tokenize(query))
-        scores = np.where(matching, self.index.keyword_scores(tokens), 0.0)
+        own = self.index.tokenize(query)
+        tokens = self.index.with_synonyms(own)  # scored with the synonyms; enough of either reading's terms match
+        scores = np.where(enough_terms(self.index, [tokens, own]), self.index.keyword_scores(tokens), 0.0)
         if topic is not None:
             topic_id = self._topic_id.get(topic)
             if topic_id is None:

@@ -126,7 +126,7 @@ class Retriever:
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
         return Explanation(self._result(question, ranking, reading, None), self.threshold, candidates,
-                           self.index.query_tokens(reading.text))
+                           self.index.with_synonyms(self.index.tokenize(reading.text)))
 
     def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]

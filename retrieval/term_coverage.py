@@ -9,6 +9,7 @@ A query of one or two terms keeps its OR semantics.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,18 +23,19 @@ def required_terms(term_count: int, share: float = MIN_TERM_SHARE) -> int:
     return max(1, math.floor(term_count * share))
 
 
-def enough_terms(index: SearchableBuild, *readings: list[str], share: float = MIN_TERM_SHARE) -> np.ndarray:
-    """Boolean mask over passages: True where, for some reading of the query (its own tokens, its tokens
-    with synonyms), at least `required_terms` of that reading's distinct tokens match. Each distinct term
-    is looked up in the keyword index once, whichever readings hold it."""
-    present: dict[str, np.ndarray] = {}
-    mask = np.zeros(len(index.passages), dtype=bool)
+def enough_terms(index: SearchableBuild, readings: Sequence[list[str]], share: float = MIN_TERM_SHARE
+                 ) -> np.ndarray:
+    """Boolean mask over passages: True where, for at least one reading of the query (its tokens; with their
+    synonyms), at least `required_terms` of that reading's distinct tokens match. A token is looked up once,
+    however many readings hold it."""
+    contains: dict[str, np.ndarray] = {}
+    enough = np.zeros(len(index.passages), dtype=bool)
     for tokens in readings:
         terms = list(dict.fromkeys(tokens))
         matched = np.zeros(len(index.passages), dtype=np.int32)
         for term in terms:
-            if term not in present:
-                present[term] = index.keyword_scores([term]) > 0
-            matched += present[term]
-        mask |= matched >= required_terms(len(terms), share)
-    return mask
+            if term not in contains:
+                contains[term] = index.keyword_scores([term]) > 0
+            matched += contains[term]
+        enough |= matched >= required_terms(len(terms), share)
+    return enough

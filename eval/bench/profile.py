@@ -105,9 +105,9 @@ class TimedBuild:
         """Timed as "tokenize (jieba)"."""
         return self._clock.call("tokenize (jieba)", lambda: self._build.tokenize(text))
 
-    def query_tokens(self, text: str) -> list[str]:
-        """Timed as "tokenize (jieba)" (with the synonyms)."""
-        return self._clock.call("tokenize (jieba)", lambda: self._build.query_tokens(text))
+    def with_synonyms(self, tokens: list[str]) -> list[str]:
+        """Timed as "tokenize (jieba)": the synonyms are part of reading the query's terms."""
+        return self._clock.call("tokenize (jieba)", lambda: self._build.with_synonyms(tokens))
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """Timed as "bm25 scores"."""

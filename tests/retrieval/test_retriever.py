@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from index.searchable import SearchableBuild
 from retrieval.abstention.features import FeatureExtractor
 from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold
 from retrieval.fusion import ScoreFusion
+from retrieval.keyword_search import KeywordSearch
 from retrieval.retriever import CONFIGS, Retriever
 
 
@@ -80,6 +84,37 @@ def test_keyword_search_pages_without_overlap(retriever: Retriever) -> None:
     assert first.total == second.total == everything.total > 3
     ids = [h.passage_id for h in first.results + second.results]
     assert ids == [h.passage_id for h in everything.results[:6]]
+
+
+class CountingBuild:
+    """A build that counts the keyword work asked of it: segmentations per text, BM25 lookups per token list."""
+
+    def __init__(self, build: SearchableBuild) -> None:
+        self.build = build
+        self.tokenized: Counter[str] = Counter()
+        self.scored: Counter[tuple[str, ...]] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.build, name)
+
+    def tokenize(self, text: str) -> list[str]:
+        self.tokenized[text] += 1
+        return self.build.tokenize(text)
+
+    def keyword_scores(self, tokens: list[str]) -> np.ndarray:
+        self.scored[tuple(tokens)] += 1
+        return self.build.keyword_scores(tokens)
+
+
+def test_keyword_search_segments_the_query_once_and_looks_each_term_up_once(retriever: Retriever) -> None:
+    build = CountingBuild(retriever.index)
+    query = "伙伴提交PO后如何取消审核"
+    page = KeywordSearch(build)(query)  # type: ignore[arg-type]
+    assert page.results and page == retriever.search(query)
+    assert build.tokenized == {query: 1}
+    terms = retriever.index.tokenize(query)
+    assert len(terms) > 2 and all(build.scored[(term,)] == 1 for term in terms)
+    assert sum(build.scored.values()) == len(set(terms)) + 1  # each term for coverage, then the BM25 scores
 
 
 def test_topics_count_every_passage(retriever: Retriever) -> None:
