@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,13 +21,9 @@ from pathlib import Path
 
 import httpx
 
+from eval.bench.server import free_port
+
 QUERIES = ["PSM", "SLA", "发票", "MDF", "机会点", "激励", "上市", "审核", "云经销商", "PO"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(tree: Path, index: Path, port: int) -> subprocess.Popen[bytes]:
@@ -77,7 +72,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("var/search-load-ab"))
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    ports = {name: _free_port() for name in trees}
+    ports = {name: free_port() for name in trees}
     servers = {name: _start(tree, args.work.resolve() / f"{name}-index", ports[name]) for name, tree in trees.items()}
     runs: dict[str, list[float]] = {name: [] for name in trees}
     try:

@@ -9,11 +9,6 @@ latencies say nothing about a Milvus cluster's, and every Milvus row says so nex
 from __future__ import annotations
 
 import contextlib
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from eval.bench.milvus_server import MilvusServer
 from eval.bench.rows import IngestRow, LatencyRow, MemoryRow, ParityRow
-from eval.bench.server import free_port
 from eval.bench.stats import Log, quiet, summarize, timed
 from index.build import build_index
 from index.embedders import Embedder
@@ -37,7 +32,6 @@ from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 
 CORRECTNESS_NOTE = "milvus-lite server: a correctness server, not a performance figure for Milvus"
-START_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,35 +51,12 @@ class MilvusComparison:
 @contextlib.contextmanager
 def milvus_lite_server(data_dir: Path) -> Iterator[str]:
     """A `milvus-lite server` on a free port over `data_dir` for the block; yields its URI."""
-    port = free_port()
-    executable = shutil.which("milvus-lite") or str(Path(sys.executable).parent / "milvus-lite")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir.parent / "milvus-lite.log").open("ab") as log:
-        process = subprocess.Popen([executable, "server", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    server = MilvusServer(data_dir)
+    server.start()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _listening(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"milvus-lite server did not start on port {port} (see {log.name})")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield server.uri
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
+        server.stop()
 
 
 def bench_milvus(passages: list[Passage], embedder: Embedder, questions: Sequence[str], folder: Path,
