@@ -21,35 +21,27 @@ from pathlib import Path
 
 import httpx
 
-from eval.bench.server import free_port
+from eval.bench.server import RunningServer, start_server
 
 QUERIES = ["PSM", "SLA", "发票", "MDF", "机会点", "激励", "上市", "审核", "云经销商", "PO"]
 
 
-def _start(tree: Path, index: Path, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, FAQ_INDEX_DIR=str(index), FAQ_PORT=str(port), FAQ_HOST="127.0.0.1", FAQ_WORKERS="2",
-               FAQ_RATE_LIMIT_PER_MINUTE="0")
+def _start(tree: Path, index: Path, log: Path) -> RunningServer:
+    """The tree's own index of `corpus/` (built with its `cli.py ingest` when missing) served by the tree's code."""
     if not (index / "CURRENT").exists():
-        subprocess.run([sys.executable, "cli.py", "ingest", "corpus"], cwd=tree, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-    server = subprocess.Popen([sys.executable, "cli.py", "serve"], cwd=tree, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(240):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.terminate()
-    raise SystemExit(f"the server of {tree} did not become ready")
+        env = {key: value for key, value in os.environ.items() if not key.startswith("FAQ_")}
+        subprocess.run([sys.executable, "cli.py", "ingest", "corpus"], cwd=tree, check=True,
+                       env={**env, "FAQ_INDEX_DIR": str(index)}, stdout=subprocess.DEVNULL)
+    server = start_server(index, log, workers=2, launcher="uvicorn", env={"PYTHONPATH": str(tree)})
+    server.wait_ready()
+    return server
 
 
-async def _load(port: int, seconds: float, clients: int) -> tuple[float, int]:
+async def _load(url: str, seconds: float, clients: int) -> tuple[float, int]:
     """Requests per second answered 200 by `clients` concurrent clients, and the other answers."""
     done, failed = 0, 0
     stop = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         async def worker(start: int) -> None:
             nonlocal done, failed
             n = start
@@ -72,19 +64,19 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("var/search-load-ab"))
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
-    ports = {name: free_port() for name in trees}
-    servers = {name: _start(tree, args.work.resolve() / f"{name}-index", ports[name]) for name, tree in trees.items()}
+    work = args.work.resolve()
+    servers = {name: _start(tree, work / f"{name}-index", work / f"{name}.log") for name, tree in trees.items()}
     runs: dict[str, list[float]] = {name: [] for name in trees}
     try:
         for round_ in range(args.rounds):
             for name in (list(trees) if round_ % 2 == 0 else list(reversed(trees))):
-                rate, failed = asyncio.run(_load(ports[name], args.seconds, args.clients))
+                rate, failed = asyncio.run(_load(servers[name].url, args.seconds, args.clients))
                 runs[name].append(round(rate, 1))
                 print(f"round {round_} {name}: {rate:.1f} req/s, {failed} failed, load {os.getloadavg()[0]:.2f}",
                       flush=True)
     finally:
         for server in servers.values():
-            server.terminate()
+            server.stop()
     print(json.dumps({name: {"runs": values, "median": statistics.median(values)} for name, values in runs.items()}))
 
 
