@@ -59,6 +59,10 @@ class SearchableBuild(Protocol):
         """Keyword tokens of `text`, the way this build's keyword index was tokenised."""
         ...
 
+    def nouns(self, text: str) -> list[str]:
+        """The nouns of `text`, segmented with this build's dictionary."""
+        ...
+
     def with_synonyms(self, tokens: list[str]) -> list[str]:
         """A query's keyword tokens (from `tokenize`) followed by the tokens of the synonyms of its terms."""
         ...

@@ -57,8 +57,8 @@ class Tokenizer:
         return self._jieba
 
     def warm_up(self) -> None:
-        """Load the dictionary now rather than on the first request."""
-        self._segmenter()
+        """Load the dictionary and the part-of-speech tables now rather than on the first request."""
+        self.nouns("预热")
 
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens of `text`."""
@@ -67,6 +67,19 @@ class Tokenizer:
             token
             for raw in self._segmenter().cut_for_search(normalized)
             if (token := raw.strip()) and _WORD_RE.search(token) and token not in STOPWORDS
+        ]
+
+    def nouns(self, text: str) -> list[str]:
+        """The nouns of `text` (jieba's part-of-speech tags, with this tokenizer's dictionary); Latin words are
+        tagged as such, not by part of speech, so every one that is not a stopword counts."""
+        import jieba.posseg
+
+        normalized = normalize_for_matching(text)
+        tagger = jieba.posseg.POSTokenizer(self._segmenter())
+        return [
+            word
+            for pair in tagger.cut(normalized)
+            if (word := pair.word.strip()) and pair.flag.startswith(("n", "eng")) and word not in STOPWORDS
         ]
 
     def tokenize_many(self, texts: list[str]) -> list[list[str]]:

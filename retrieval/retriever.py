@@ -85,8 +85,10 @@ class Retriever:
         """Decide how to read the question, and rank that reading.
 
         The question is read alone unless it leans on the conversation (see `retrieval.followup`).
-        An elliptical question is read joined to the conversation, except when it names an off-topic
-        subject of its own, or when alone it is answered at least as confidently. The joined reading
+        An elliptical question is read joined to the conversation, except when alone it sits nearer the
+        off-topic background than any passage and names a subject of its own (a fragment counts as naming one
+        when one of its nouns is a word the corpus never uses: "那红烧排骨呢?", not "那要多久?"), or when
+        alone it is answered at least as confidently. The joined reading
         ranks by both readings' ranks (a passage both support wins), so an elliptical question inherits
         the conversation's topic without the previous question's own answer taking over.
         """
@@ -98,7 +100,7 @@ class Retriever:
         tokens = self.index.tokenize(question)
         if not is_elliptical(question, tokens):
             return alone, own
-        if len(tokens) > FRAGMENT_TOKENS and self._off_topic(alone):
+        if self._off_topic(alone) and (len(tokens) > FRAGMENT_TOKENS or self._names_unknown_subject(question)):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
         joined_signals = self.fusion(reading.text)
@@ -147,6 +149,14 @@ class Retriever:
 
     def _confident(self, ranking: Ranking) -> bool:
         return bool(ranking.passages) and ranking.confidence >= self.threshold
+
+    def _names_unknown_subject(self, question: str) -> bool:
+        """One of the question's nouns is a word no passage of the corpus uses."""
+        for noun in self.index.nouns(question):
+            tokens = self.index.tokenize(noun)
+            if tokens and not self.index.document_frequency(tokens).any():
+                return True
+        return False
 
     @staticmethod
     def _off_topic(ranking: Ranking) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.tokenizer import tokenize
+from index.tokenizer import Tokenizer, tokenize
 from retrieval.followup import is_elliptical, joined_reading
 from retrieval.retriever import Retriever
 
@@ -47,7 +47,11 @@ def test_a_question_that_stands_alone_keeps_its_own_answer(retriever: Retriever,
     assert in_chat.confidence == pytest.approx(alone.confidence)
 
 
-@pytest.mark.parametrize("question", ["红烧肉怎么做?", "今天天气怎么样", "那红烧肉呢?", "Tell me a joke."])
+@pytest.mark.parametrize("question", [
+    "红烧肉怎么做?", "今天天气怎么样", "那红烧肉呢?", "Tell me a joke.",
+    # Fragments that name an off-topic subject of their own: read with the PO turn, they were answered with it.
+    "那红烧排骨呢?", "那火锅呢?",
+])
 def test_an_off_topic_question_is_refused_whatever_came_before(retriever: Retriever, question: str) -> None:
     result = retriever.ask(question, PO_TURN)
     assert not result.answered
@@ -59,3 +63,11 @@ def test_an_elliptical_follow_up_is_read_with_the_conversation_and_says_so(retri
     assert result.used_history
     assert result.read_as == "PO提交后多久能验证完? 那超时了会怎样?"
     assert retriever.index.passage(result.ranked_ids[0]).title == "机会点/PO验证时效?"
+
+
+@pytest.mark.parametrize(("question", "nouns"), [
+    ("那红烧排骨呢?", ["红烧", "排骨"]), ("那要多久?", []), ("那超时了会怎样?", []),
+    ("Tell me a joke.", ["tell", "joke"]),
+])
+def test_the_nouns_of_a_fragment_are_what_it_names(question: str, nouns: list[str]) -> None:
+    assert Tokenizer.for_words().nouns(question) == nouns
