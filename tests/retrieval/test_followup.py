@@ -71,3 +71,9 @@ def test_an_elliptical_follow_up_is_read_with_the_conversation_and_says_so(retri
 ])
 def test_the_nouns_of_a_fragment_are_what_it_names(question: str, nouns: list[str]) -> None:
     assert Tokenizer.for_words().nouns(question) == nouns
+
+
+def test_a_curation_word_is_a_noun_as_its_dictionary_tags_it() -> None:
+    tagged = Tokenizer([("伙伴星火计划", None, "nz")])
+    assert tagged.nouns("那伙伴星火计划呢?") == ["伙伴星火计划"]
+    assert Tokenizer([("伙伴星火计划", None, "v")]).nouns("那伙伴星火计划呢?") == []
