@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
+from index.noun_lexicon import dictionary_nouns
 from ingest.curation import UserWord
 from ingest.normalize import normalize_for_matching
 
@@ -26,6 +27,7 @@ that what how why when where which who can could should would will my your i you
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD_RE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 class Tokenizer:
@@ -34,8 +36,9 @@ class Tokenizer:
     def __init__(self, words: Sequence[UserWord] = ()) -> None:
         self.words = tuple(words)
         self._jieba = None
-        self._pos = None
         self._lock = threading.Lock()
+        # A curation word's own tag decides whether it is a noun; untagged, jieba's dictionary decides.
+        self._user_nouns = {normalize_for_matching(word): tag.startswith("n") for word, _, tag in self.words if tag}
 
     @classmethod
     def for_words(cls, words: Sequence[UserWord] = ()) -> Tokenizer:
@@ -57,24 +60,8 @@ class Tokenizer:
                     self._jieba = segmenter
         return self._jieba
 
-    def _tagger(self):  # type: ignore[no-untyped-def]
-        """jieba's part-of-speech tagger over this segmenter (its tag table read once: ~0.2 s), user words
-        tagged as the curation dictionary tags them."""
-        if self._pos is None:
-            segmenter = self._segmenter()
-            with self._lock:
-                if self._pos is None:
-                    import jieba.posseg
-
-                    tagger = jieba.posseg.POSTokenizer(segmenter)
-                    for word, _, tag in self.words:
-                        if tag:
-                            tagger.word_tag_tab[normalize_for_matching(word)] = tag
-                    self._pos = tagger
-        return self._pos
-
     def warm_up(self) -> None:
-        """Load the dictionary and the part-of-speech tables now rather than on the first request."""
+        """Load the dictionary and the nouns now rather than on the first request."""
         self.nouns("预热")
 
     def tokenize(self, text: str) -> list[str]:
@@ -87,14 +74,10 @@ class Tokenizer:
         ]
 
     def nouns(self, text: str) -> list[str]:
-        """The nouns of `text` (jieba's part-of-speech tags, with this tokenizer's dictionary); Latin words are
-        tagged as such, not by part of speech, so every one that is not a stopword counts."""
-        normalized = normalize_for_matching(text)
-        return [
-            word
-            for pair in self._tagger().cut(normalized)
-            if (word := pair.word.strip()) and pair.flag.startswith(("n", "eng")) and word not in STOPWORDS
-        ]
+        """The tokens of `text` that are nouns: tagged so by jieba's dictionary or by the curation dictionary.
+        Latin words have no part of speech here, so every one that is not a stopword counts."""
+        return [token for token in self.tokenize(text)
+                if not _CJK_RE.search(token) or self._user_nouns.get(token, token in dictionary_nouns())]
 
     def tokenize_many(self, texts: list[str]) -> list[list[str]]:
         """`tokenize` for each text."""

@@ -152,11 +152,8 @@ class Retriever:
 
     def _names_unknown_subject(self, question: str) -> bool:
         """One of the question's nouns is a word no passage of the corpus uses."""
-        for noun in self.index.nouns(question):
-            tokens = self.index.tokenize(noun)
-            if tokens and not self.index.document_frequency(tokens).any():
-                return True
-        return False
+        nouns = self.index.nouns(question)
+        return bool(nouns) and not self.index.document_frequency(nouns).all()
 
     @staticmethod
     def _off_topic(ranking: Ranking) -> bool:
