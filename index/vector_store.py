@@ -107,16 +107,18 @@ class VectorStore:
             empty = np.zeros(0, dtype=np.float32)
             return DenseHits(np.zeros(0, dtype=np.int64), empty, empty)
         scores, rows = run_in_lane(self._index.search, np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-        found: dict[int, list[float]] = {}
-        for score, row in zip(scores[0], rows[0], strict=True):
-            if row < 0:
-                continue
-            per_field = found.setdefault(int(self.row_passage[row]), [np.nan, np.nan])
-            field = int(self.row_field[row])
-            if np.isnan(per_field[field]):
-                per_field[field] = float(score)
-        passages = np.fromiter(found, dtype=np.int64, count=len(found))
-        body = np.array([v[FIELD_BODY] for v in found.values()], dtype=np.float32)
-        title = np.array([v[FIELD_TITLE] for v in found.values()], dtype=np.float32)
+        found = rows[0] >= 0
+        rows, scores = rows[0][found], scores[0][found]
+        passage, field = self.row_passage[rows], self.row_field[rows]
+        # Rows come best first: a passage is listed where its first row is, with its first row's score per field.
+        ids, first, slot = np.unique(passage, return_index=True, return_inverse=True)
+        listed = np.argsort(first)
+        position = np.empty_like(listed)
+        position[listed] = np.arange(listed.size)
+        slot = position[slot]
+        _, best = np.unique(slot * 2 + field, return_index=True)  # the first row of each passage and field
+        per_field = np.full((2, ids.size), np.nan, dtype=np.float32)
+        per_field[field[best], slot[best]] = scores[best]
+        body, title = per_field[FIELD_BODY], per_field[FIELD_TITLE]
         order = np.argsort(-np.fmax(body, title), kind="stable")
-        return DenseHits(passages[order], body[order], title[order])
+        return DenseHits(ids[listed][order], body[order], title[order])

@@ -31,6 +31,7 @@ from index.embedders import Embedder, make_embedder
 from retrieval.loading import load_retriever
 from retrieval.settings import RetrievalSettings
 
+UNCACHED = {"FAQ_ANSWER_CACHE_SIZE": "0"}  # the sequential HTTP latency server: every /api/ask is retrieved
 SERVER_READY_TIMEOUT_S = 900.0  # the 60k build loads 120k vectors and an HNSW graph per worker
 
 
@@ -211,7 +212,9 @@ def _measure_size(size: str, root: Path, embedder: Embedder, questions: list[str
     profile = profile_ask(retriever, questions, config.profile_requests)
     del retriever
     log(f"[{size}] HTTP latency (1 worker)")
-    with running_server(root, logs / f"server-{size}-w1.log", env=server_env,
+    # The answer cache off: the sequential requests cycle through the dev questions, so about a third of them
+    # would be repeats answered from the cache, and the latency rows measure retrieval with every signal.
+    with running_server(root, logs / f"server-{size}-w1.log", env={**server_env, **UNCACHED},
                         timeout=SERVER_READY_TIMEOUT_S) as server:
         http = bench_http(server, embedder, questions, config.requests)
     log(f"[{size}] load: {config.concurrency} clients × {config.duration:.0f} s, {config.load_workers} workers")
@@ -268,6 +271,12 @@ def evaluate_targets(sizes: dict[str, SizeResult], ingest: IngestThroughput | No
             limit = factor * http.embed.p50 + 3.0
             targets.append(Target("/api/ask p50 over HTTP", size, http.ask.p50, round(limit, 3),
                                   http.ask.p50 <= limit, f"≤ {factor} × raw embedding p50 + 3 ms"))
+    for size in ("6k", "60k"):  # issue 10: retrieval with every signal costs at most 3 ms over the embedding
+        if size in sizes:
+            http = sizes[size].http
+            limit = http.embed.p50 + 3.0
+            targets.append(Target("/api/ask p50 over HTTP", size, http.ask.p50, round(limit, 3),
+                                  http.ask.p50 <= limit, "≤ raw embedding p50 + 3 ms"))
     if "60k" in sizes:
         p50 = sizes["60k"].http.search.p50
         targets.append(Target("/api/search p50 over HTTP", "60k", p50, 5.0, p50 < 5.0, "< 5 ms"))

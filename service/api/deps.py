@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -51,9 +52,10 @@ async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-async def get_retriever(services: ServicesDep) -> AsyncIterator[Retriever]:
-    """The retriever this request uses from start to end (read once: a reload never changes it mid-request),
-    leased: a reload closes it only after this request is done with it.
+@contextmanager
+def leased_retriever(services: Services) -> Iterator[Retriever]:
+    """The retriever a request uses from start to end (read once: a reload never changes it mid-request),
+    leased: a reload closes it only after the request is done with it; 503 while there is none.
 
     Also lets the state look for a new `CURRENT` build (at most once a second, loaded in the
     background: this request is served by the build already loaded).
@@ -65,6 +67,12 @@ async def get_retriever(services: ServicesDep) -> AsyncIterator[Retriever]:
     with services.retrievers.lease() as retriever:
         if retriever is None:
             raise HTTPException(503, "the index is not loaded yet; try again shortly", headers={"Retry-After": "5"})
+        yield retriever
+
+
+async def get_retriever(services: ServicesDep) -> AsyncIterator[Retriever]:
+    """The retriever this request uses, leased for the request (see `leased_retriever`)."""
+    with leased_retriever(services) as retriever:
         yield retriever
 
 
@@ -106,6 +114,11 @@ PopularDep = Annotated[PopularQuestions, Depends(get_popular_questions)]
 
 async def rate_limit(request: Request, services: ServicesDep) -> None:
     """429 with Retry-After when this client (by IP) is over FAQ_RATE_LIMIT_PER_MINUTE."""
+    check_rate(request, services)
+
+
+def check_rate(request: Request, services: Services) -> None:
+    """Count this request against its client's limit; 429 with Retry-After when the client is over it."""
     client = request.client.host if request.client else "unknown"
     wait = services.rate_limiter.acquire(client)
     if wait > 0:
@@ -115,6 +128,29 @@ async def rate_limit(request: Request, services: ServicesDep) -> None:
 
 
 RateLimited = Depends(rate_limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Serving:
+    """What a rate-limited request is served with: the app's services and the retriever it leased."""
+
+    services: Services
+    retriever: Retriever
+
+
+async def serving(request: Request) -> AsyncIterator[Serving]:
+    """`rate_limit` then `get_retriever`, in one dependency.
+
+    FastAPI solves each dependency, and each of its own, with its full machinery: `/api/ask` solved 13
+    (about a third of its time outside retrieval); with this one it solves two.
+    """
+    services: Services = request.app.state.services
+    check_rate(request, services)
+    with leased_retriever(services) as retriever:
+        yield Serving(services, retriever)
+
+
+ServingDep = Annotated[Serving, Depends(serving)]
 
 
 async def require_admin(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:

@@ -59,3 +59,34 @@ def test_vector_store_keeps_best_row_per_field() -> None:
     assert hits.passages.tolist() == [0, 1]
     assert np.isclose(hits.body[0], 0.6) and np.isclose(hits.title[0], 0.8)
     assert np.isnan(hits.title[1])
+
+
+def _hits_by_loop(store: VectorStore, query: np.ndarray, k: int) -> tuple[list[int], list[float], list[float]]:
+    """The per-passage reduction written as a loop over the rows FAISS returns (best first)."""
+    scores, rows = store._index.search(query.reshape(1, -1), min(k, store.size))
+    found: dict[int, list[float]] = {}
+    for score, row in zip(scores[0], rows[0], strict=True):
+        per_field = found.setdefault(int(store.row_passage[row]), [np.nan, np.nan])
+        if np.isnan(per_field[int(store.row_field[row])]):
+            per_field[int(store.row_field[row])] = float(score)
+    body = np.array([v[FIELD_BODY] for v in found.values()], dtype=np.float32)
+    title = np.array([v[FIELD_TITLE] for v in found.values()], dtype=np.float32)
+    order = np.argsort(-np.fmax(body, title), kind="stable")
+    return np.array(list(found))[order].tolist(), body[order].tolist(), title[order].tolist()
+
+
+def test_vector_store_reduction_matches_a_loop_over_rows() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[150:160] = vectors[140:150]  # equal scores: ties keep the order FAISS gives
+    passages = rng.integers(0, 60, size=300)  # several rows per passage and field, in any order
+    store = VectorStore(vectors, passages, rng.integers(0, 2, size=300))
+    for query in vectors[:40]:
+        for k in (1, 5, 50, 300):
+            hits = store.search(query, k)
+            expected = _hits_by_loop(store, query, k)
+            assert hits.passages.tolist() == expected[0]
+            np.testing.assert_array_equal(hits.body, np.array(expected[1], dtype=np.float32))
+            np.testing.assert_array_equal(hits.title, np.array(expected[2], dtype=np.float32))
+            assert hits.passages.dtype == np.int64 and hits.body.dtype == hits.title.dtype == np.float32

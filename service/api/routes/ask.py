@@ -7,21 +7,11 @@ from starlette.concurrency import run_in_threadpool
 
 from retrieval.retriever import Retriever
 from service.answer_cache import cache_key
-from service.api.deps import (
-    INDEX_BUILD_HEADER_DOC,
-    AnswerCacheDep,
-    MetricsDep,
-    QueueDep,
-    RateLimited,
-    RetrieverDep,
-    SettingsDep,
-    check_length,
-    mark_build,
-)
+from service.api.deps import INDEX_BUILD_HEADER_DOC, ServingDep, check_length, mark_build
 from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
 
-router = APIRouter(tags=["chat"], dependencies=[RateLimited])
+router = APIRouter(tags=["chat"])  # rate-limited by `serving`
 
 
 @router.post(
@@ -36,13 +26,14 @@ router = APIRouter(tags=["chat"], dependencies=[RateLimited])
         503: {"model": ErrorOut, "description": "Index not loaded yet, or the vector store (Milvus) unavailable"},
     },
 )
-async def ask(body: AskIn, request: Request, response: Response, retriever: RetrieverDep, settings: SettingsDep,
-                metrics: MetricsDep, cache: AnswerCacheDep, queue: QueueDep) -> AskOut:
+async def ask(body: AskIn, request: Request, response: Response, serving: ServingDep) -> AskOut:
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
     A question this worker already answered from the same build is answered from its cache, on the event
     loop; otherwise retrieval (CPU-bound) runs in the thread pool, keeping the event loop free.
     """
+    retriever, services = serving.retriever, serving.services
+    settings, cache = services.settings, services.answers
     check_length(body.question, settings.max_question_chars, "question")
     if len(body.history) > settings.max_history_turns:
         raise HTTPException(422, f"history has {len(body.history)} turns, the limit is {settings.max_history_turns}")
@@ -55,10 +46,10 @@ async def ask(body: AskIn, request: Request, response: Response, retriever: Retr
     if result is None:
         result = await run_in_threadpool(retriever.ask, body.question, history=history or None, lang=body.lang)
         cache.put(key, result)
-    metrics.observe_answer(result.answered)
+    services.metrics.observe_answer(result.answered)
     # Logged, and queued for maintainers when refused or unsure, by the queue's background writer: the answer
     # never waits for SQLite, nor fails with it.
-    queue.record_ask(body.question, result, retriever.index.manifest.build_id)
+    services.queue.record_ask(body.question, result, retriever.index.manifest.build_id)
     citations = [
         CitationOut(passage_id=c.passage_id, title=c.title, topic=c.topic, url=link_for(request, c.passage_id, c.url),
                     score=c.score, lang=_passage_lang(retriever, c.passage_id))
@@ -79,3 +70,4 @@ async def ask(body: AskIn, request: Request, response: Response, retriever: Retr
 def _passage_lang(retriever: Retriever, passage_id: str) -> str:
     passage = retriever.index.passage(passage_id)
     return passage.lang if passage is not None else "zh"
+
