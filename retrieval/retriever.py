@@ -13,7 +13,7 @@ from retrieval.abstention.features import DecisionFeatures, FeatureExtractor
 from retrieval.abstention.model import AbstentionModel
 from retrieval.answer import answer, refusal
 from retrieval.config import CONFIGS, RetrievalConfig
-from retrieval.followup import FRAGMENT_TOKENS, Reading, is_elliptical, joined_reading
+from retrieval.followup import Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
 from retrieval.results import AskResult, Candidate, Explanation, SearchPage
@@ -86,11 +86,11 @@ class Retriever:
 
         The question is read alone unless it leans on the conversation (see `retrieval.followup`).
         An elliptical question is read joined to the conversation, except when alone it sits nearer the
-        off-topic background than any passage and names a subject of its own (a fragment counts as naming one
-        when one of its nouns is a word the corpus never uses: "那红烧排骨呢?", not "那要多久?"), or when
-        alone it is answered at least as confidently. The joined reading
-        ranks by both readings' ranks (a passage both support wins), so an elliptical question inherits
-        the conversation's topic without the previous question's own answer taking over.
+        off-topic background than any passage and names a subject of its own, one of its nouns being a word
+        the corpus never uses ("那红烧排骨呢?", "那今天天气怎么样呢?"; not "那要多久?"), or when alone it is
+        answered at least as confidently. The joined reading ranks by both readings' ranks (a passage both
+        support wins), so an elliptical question inherits the conversation's topic without the previous
+        question's own answer taking over.
         """
         own = Reading(question, False)
         alone_signals = self.fusion(question)
@@ -100,7 +100,7 @@ class Retriever:
         tokens = self.index.tokenize(question)
         if not is_elliptical(question, tokens):
             return alone, own
-        if self._off_topic(alone) and (len(tokens) > FRAGMENT_TOKENS or self._names_unknown_subject(question)):
+        if self._off_topic(alone) and self._names_unknown_subject(question):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
         joined_signals = self.fusion(reading.text)

@@ -9,6 +9,7 @@ from retrieval.followup import is_elliptical, joined_reading
 from retrieval.retriever import Retriever
 
 PO_TURN = [("PO提交后多久能验证完?", "机会点验证SLA为10个工作日,过期默认驳回。")]
+MDF_TURN = [("MDF活动申请要提前多久?", "建议至少在活动前10个工作日提交。")]
 LISTING_TURN = [("方案上市申请审核不通过怎么办?", "可查看审核意见并根据意见修改上市申请材料后重新提交申请。")]
 
 
@@ -49,8 +50,9 @@ def test_a_question_that_stands_alone_keeps_its_own_answer(retriever: Retriever,
 
 @pytest.mark.parametrize("question", [
     "红烧肉怎么做?", "今天天气怎么样", "那红烧肉呢?", "Tell me a joke.",
-    # Fragments that name an off-topic subject of their own: read with the PO turn, they were answered with it.
-    "那红烧排骨呢?", "那火锅呢?",
+    # Elliptical questions that name an off-topic subject of their own: read with the PO turn, the first two
+    # were answered with it; the last two are longer than a fragment and are refused as before.
+    "那红烧排骨呢?", "那火锅呢?", "那今天天气怎么样呢?", "那世界杯谁会夺冠呢?",
 ])
 def test_an_off_topic_question_is_refused_whatever_came_before(retriever: Retriever, question: str) -> None:
     result = retriever.ask(question, PO_TURN)
@@ -77,3 +79,12 @@ def test_a_curation_word_is_a_noun_as_its_dictionary_tags_it() -> None:
     assert "伙伴星火计划" in Tokenizer([("伙伴星火计划", None, "nz")]).nouns("那伙伴星火计划呢?")
     assert "伙伴星火计划" not in Tokenizer([("伙伴星火计划", None, "v")]).nouns("那伙伴星火计划呢?")
     assert "伙伴星火计划" not in Tokenizer([("伙伴星火计划", None, None)]).nouns("那伙伴星火计划呢?")
+
+
+def test_a_follow_up_naming_only_what_the_corpus_knows_is_read_with_the_conversation(retriever: Retriever) -> None:
+    # Alone it sits nearer the off-topic background than any passage; it names nothing the corpus does not know.
+    alone = retriever.ask("那活动地点临时变了呢?")
+    result = retriever.ask("那活动地点临时变了呢?", MDF_TURN)
+    assert not alone.answered
+    assert result.answered and result.used_history
+    assert retriever.index.passage(result.ranked_ids[0]).title == "伙伴提交使用申请"
