@@ -120,13 +120,21 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress
 
 
 def build_threshold(build: SearchableBuild, model: AbstentionModel) -> float | None:
-    """The answer threshold the build fitted on itself for `model`, if it did (None: use the model's own)."""
+    """The answer threshold the build fitted on itself for `model` by today's method, if it did (None: use the
+    model's own; a threshold fitted by an earlier rule may refuse a whole corpus, as the first one did)."""
+    from retrieval.abstention.self_calibration import METHOD
+
     calibration = build.manifest.calibration or {}
     threshold = calibration.get("threshold")
     if calibration.get("model") != model.fingerprint or not isinstance(threshold, int | float):
         if calibration:
             log.warning("build %s was self-calibrated for another abstention model: re-run `faq ingest`; "
                         "answering with the model's own threshold until then", build.build_id)
+        return None
+    if calibration.get("method") != METHOD:
+        log.warning("build %s was self-calibrated by an earlier method (%s, now %s): re-run `faq ingest`; "
+                    "answering with the model's own threshold until then", build.build_id,
+                    calibration.get("method"), METHOD)
         return None
     return float(threshold)
 

