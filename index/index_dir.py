@@ -159,9 +159,9 @@ class LoadedBuild:
         """Keyword tokens of `text`, as the keyword index was tokenised (with the build's user dictionary)."""
         return self.tokenizer.tokenize(text)
 
-    def nouns(self, text: str) -> list[str]:
-        """The nouns of `text`, segmented with the build's user dictionary."""
-        return self.tokenizer.nouns(text)
+    def nouns(self, tokens: list[str]) -> list[str]:
+        """The keyword tokens that are nouns, by the build's user dictionary and jieba's."""
+        return self.tokenizer.nouns(tokens)
 
     def with_synonyms(self, tokens: list[str]) -> list[str]:
         """A query's keyword tokens followed by the tokens of the synonyms of its terms."""

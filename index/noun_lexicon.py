@@ -25,9 +25,6 @@ class NounLexicon:
         at = int(np.searchsorted(self._hashes, key))
         return at < self._hashes.size and int(self._hashes[at]) == key
 
-    def __len__(self) -> int:
-        return int(self._hashes.size)
-
 
 @lru_cache(maxsize=1)
 def dictionary_nouns() -> NounLexicon:

@@ -59,8 +59,8 @@ class SearchableBuild(Protocol):
         """Keyword tokens of `text`, the way this build's keyword index was tokenised."""
         ...
 
-    def nouns(self, text: str) -> list[str]:
-        """The nouns of `text`, segmented with this build's dictionary."""
+    def nouns(self, tokens: list[str]) -> list[str]:
+        """The keyword tokens (from `tokenize`) that are nouns, by this build's dictionary."""
         ...
 
     def with_synonyms(self, tokens: list[str]) -> list[str]:

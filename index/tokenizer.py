@@ -37,7 +37,7 @@ class Tokenizer:
         self.words = tuple(words)
         self._jieba = None
         self._lock = threading.Lock()
-        # A curation word's own tag decides whether it is a noun; untagged, jieba's dictionary decides.
+        # A curation word's own tag decides whether it is a noun.
         self._user_nouns = {normalize_for_matching(word): tag.startswith("n") for word, _, tag in self.words if tag}
 
     @classmethod
@@ -62,7 +62,7 @@ class Tokenizer:
 
     def warm_up(self) -> None:
         """Load the dictionary and the nouns now rather than on the first request."""
-        self.nouns("预热")
+        self.nouns(self.tokenize("预热"))
 
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens of `text`."""
@@ -73,11 +73,14 @@ class Tokenizer:
             if (token := raw.strip()) and _WORD_RE.search(token) and token not in STOPWORDS
         ]
 
-    def nouns(self, text: str) -> list[str]:
-        """The tokens of `text` that are nouns: tagged so by jieba's dictionary or by the curation dictionary.
-        Latin words have no part of speech here, so every one that is not a stopword counts."""
-        return [token for token in self.tokenize(text)
-                if not _CJK_RE.search(token) or self._user_nouns.get(token, token in dictionary_nouns())]
+    def nouns(self, tokens: list[str]) -> list[str]:
+        """The tokens (from `tokenize`) that are nouns: tagged so by the curation dictionary or, untagged there,
+        by jieba's. Latin words have no part of speech here, so every one counts."""
+        return [token for token in tokens if not _CJK_RE.search(token) or self._is_noun(token)]
+
+    def _is_noun(self, token: str) -> bool:
+        tagged = self._user_nouns.get(token)
+        return tagged if tagged is not None else token in dictionary_nouns()
 
     def tokenize_many(self, texts: list[str]) -> list[list[str]]:
         """`tokenize` for each text."""

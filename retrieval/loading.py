@@ -180,5 +180,4 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
     warm_up()
     for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
         retriever.ask(question)
-        index.nouns(question)  # the follow-up decision's noun lexicon (read from jieba's dictionary: ~0.3 s)
     return retriever

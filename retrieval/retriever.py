@@ -100,7 +100,7 @@ class Retriever:
         tokens = self.index.tokenize(question)
         if not is_elliptical(question, tokens):
             return alone, own
-        if self._off_topic(alone) and self._names_unknown_subject(question):
+        if self._off_topic(alone) and self._names_unknown_subject(tokens):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
         joined_signals = self.fusion(reading.text)
@@ -150,9 +150,9 @@ class Retriever:
     def _confident(self, ranking: Ranking) -> bool:
         return bool(ranking.passages) and ranking.confidence >= self.threshold
 
-    def _names_unknown_subject(self, question: str) -> bool:
-        """One of the question's nouns is a word no passage of the corpus uses."""
-        nouns = self.index.nouns(question)
+    def _names_unknown_subject(self, tokens: list[str]) -> bool:
+        """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses."""
+        nouns = self.index.nouns(tokens)
         return bool(nouns) and not self.index.document_frequency(nouns).all()
 
     @staticmethod

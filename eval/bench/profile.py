@@ -105,9 +105,9 @@ class TimedBuild:
         """Timed as "tokenize (jieba)"."""
         return self._clock.call("tokenize (jieba)", lambda: self._build.tokenize(text))
 
-    def nouns(self, text: str) -> list[str]:
-        """Timed as "tokenize (jieba)"."""
-        return self._clock.call("tokenize (jieba)", lambda: self._build.nouns(text))
+    def nouns(self, tokens: list[str]) -> list[str]:
+        """Timed as "tokenize (jieba)": which terms are nouns is part of reading the query's terms."""
+        return self._clock.call("tokenize (jieba)", lambda: self._build.nouns(tokens))
 
     def with_synonyms(self, tokens: list[str]) -> list[str]:
         """Timed as "tokenize (jieba)": the synonyms are part of reading the query's terms."""

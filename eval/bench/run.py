@@ -265,18 +265,14 @@ def evaluate_targets(sizes: dict[str, SizeResult], ingest: IngestThroughput | No
     if ingest is not None:
         targets.append(Target("ingest pipeline / raw encode throughput", "sample", ingest.ratio, 0.90,
                               ingest.ratio >= 0.90, "≥ 0.90"))
-    for size, factor in (("6k", 1.3), ("60k", 1.5)):
+    # The brief's targets, then issue 10's: retrieval with every signal costs at most 3 ms over the embedding.
+    for size, factor in (("6k", 1.3), ("60k", 1.5), ("6k", 1.0), ("60k", 1.0)):
         if size in sizes:
             http = sizes[size].http
             limit = factor * http.embed.p50 + 3.0
+            scaled = f"{factor} × " if factor != 1.0 else ""
             targets.append(Target("/api/ask p50 over HTTP", size, http.ask.p50, round(limit, 3),
-                                  http.ask.p50 <= limit, f"≤ {factor} × raw embedding p50 + 3 ms"))
-    for size in ("6k", "60k"):  # issue 10: retrieval with every signal costs at most 3 ms over the embedding
-        if size in sizes:
-            http = sizes[size].http
-            limit = http.embed.p50 + 3.0
-            targets.append(Target("/api/ask p50 over HTTP", size, http.ask.p50, round(limit, 3),
-                                  http.ask.p50 <= limit, "≤ raw embedding p50 + 3 ms"))
+                                  http.ask.p50 <= limit, f"≤ {scaled}raw embedding p50 + 3 ms"))
     if "60k" in sizes:
         p50 = sizes["60k"].http.search.p50
         targets.append(Target("/api/search p50 over HTTP", "60k", p50, 5.0, p50 < 5.0, "< 5 ms"))

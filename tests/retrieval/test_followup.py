@@ -72,13 +72,17 @@ def test_an_elliptical_follow_up_is_read_with_the_conversation_and_says_so(retri
     ("Tell me a joke.", ["tell", "joke"]),
 ])
 def test_the_nouns_of_a_fragment_are_what_it_names(question: str, nouns: list[str]) -> None:
-    assert Tokenizer.for_words().nouns(question) == nouns
+    assert Tokenizer.for_words().nouns(tokenize(question)) == nouns
 
 
 def test_a_curation_word_is_a_noun_as_its_dictionary_tags_it() -> None:
-    assert "伙伴星火计划" in Tokenizer([("伙伴星火计划", None, "nz")]).nouns("那伙伴星火计划呢?")
-    assert "伙伴星火计划" not in Tokenizer([("伙伴星火计划", None, "v")]).nouns("那伙伴星火计划呢?")
-    assert "伙伴星火计划" not in Tokenizer([("伙伴星火计划", None, None)]).nouns("那伙伴星火计划呢?")
+    def nouns(tag: str | None) -> list[str]:
+        tokenizer = Tokenizer([("伙伴星火计划", None, tag)])
+        return tokenizer.nouns(tokenizer.tokenize("那伙伴星火计划呢?"))
+
+    assert "伙伴星火计划" in nouns("nz")
+    assert "伙伴星火计划" not in nouns("v")
+    assert "伙伴星火计划" not in nouns(None)
 
 
 def test_a_follow_up_naming_only_what_the_corpus_knows_is_read_with_the_conversation(retriever: Retriever) -> None:

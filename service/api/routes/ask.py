@@ -70,4 +70,3 @@ async def ask(body: AskIn, request: Request, response: Response, serving: Servin
 def _passage_lang(retriever: Retriever, passage_id: str) -> str:
     passage = retriever.index.passage(passage_id)
     return passage.lang if passage is not None else "zh"
-
