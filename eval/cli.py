@@ -62,18 +62,26 @@ def eval_command(
 
 
 def datasets_command(
-    names: Annotated[list[str] | None, typer.Argument(help="tianchi | bq (default: both)")] = None,
+    names: Annotated[list[str] | None, typer.Argument(
+        help="tianchi | bq | tencent-en | tencent-faq (default: all)")] = None,
     shared: Annotated[Path, typer.Option(help="The shared data folder")] = PROJECT_ROOT.parent / "shared" / "data",
     out: Annotated[Path, typer.Option(help="Where to write")] = PROJECT_ROOT / "var" / "eval-data",
 ) -> None:
-    """Turn the shared paraphrase sets into a corpus + question file each, for `faq eval`."""
+    """Turn the shared sets into a corpus (+ question file) each, for `faq eval`."""
     from eval.datasets import ADAPTERS, ambiguous_titles
+    from eval.help_centers import HELP_CENTERS
 
-    unknown = sorted(set(names or ()) - set(ADAPTERS))
+    known = [*ADAPTERS, *HELP_CENTERS]
+    unknown = sorted(set(names or ()) - set(known))
     if unknown:
-        err_console.print(f"[red]error:[/red] unknown data set(s) {', '.join(unknown)}: use {', '.join(ADAPTERS)}")
+        err_console.print(f"[red]error:[/red] unknown data set(s) {', '.join(unknown)}: use {', '.join(known)}")
         raise typer.Exit(2)
-    for name in names or list(ADAPTERS):
+    for name in names or known:
+        if name in HELP_CENTERS:
+            corpus = HELP_CENTERS[name](shared, out)
+            console.print(f"{name}: corpus → {corpus} (questions: eval/questions/)\n"
+                          f"  faq eval QUESTIONS --corpus {corpus}")
+            continue
         adapter, file_name = ADAPTERS[name]
         files = adapter(shared / file_name, out)
         console.print(

@@ -24,6 +24,8 @@ _STOPWORD_TEXT = """
 一下 可以 能 能否 会 要 需要 应该 个 请 谢谢
 a an the is are was were be been do does did to of in on at for and or with by from as it this
 that what how why when where which who can could should would will my your i you we me please
+if so there about ok okay s t d m ll re ve isn aren wasn weren don doesn didn haven hasn hadn won wouldn
+couldn shouldn
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _WORD_RE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]")

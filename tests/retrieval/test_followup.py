@@ -70,6 +70,8 @@ def test_an_elliptical_follow_up_is_read_with_the_conversation_and_says_so(retri
 @pytest.mark.parametrize(("question", "nouns"), [
     ("那红烧排骨呢?", ["红烧", "排骨"]), ("那要多久?", []), ("那超时了会怎样?", []),
     ("Tell me a joke.", ["tell", "joke"]),
+    # English function words and contraction fragments name nothing, so they are no unknown subject.
+    ("And what if it isn't there?", []), ("So what about the pizza, ok?", ["pizza"]),
 ])
 def test_the_nouns_of_a_fragment_are_what_it_names(question: str, nouns: list[str]) -> None:
     assert Tokenizer.for_words().nouns(tokenize(question)) == nouns
