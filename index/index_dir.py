@@ -1,7 +1,7 @@
 """The on-disk index: one folder of immutable builds and a `CURRENT` pointer swapped atomically.
 
     <root>/CURRENT                 name of the active build (replaced with os.replace)
-    <root>/builds/<id>/manifest.json, passages.jsonl, vectors.npy, rows.json, keyword/
+    <root>/builds/<id>/manifest.json, passages.jsonl, vectors.npy, rows.json, keyword/, bigrams/
                                    [vectors.hnsw: FAISS HNSW graph, above 20,000 vectors]
 
 A build is written under a temporary name and renamed into place before `CURRENT` moves, so a
@@ -21,6 +21,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from index.bigram_index import CharacterBigramIndex
 from index.keyword_index import KeywordIndex
 from index.searchable import PassageVectors
 from index.synonyms import Synonyms
@@ -41,6 +42,7 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 BUILDS = "builds"
 REQUIRED_FILES = ("manifest.json", "passages.jsonl", "vectors.npy", "rows.json", "keyword")
+BIGRAMS = "bigrams"  # optional: builds written before it get one made from their passages
 
 
 class IndexLoadError(RuntimeError):
@@ -87,13 +89,16 @@ class LoadedBuild:
     """An opened, fully loaded build: passages, vectors and keyword index, read-only."""
 
     def __init__(self, path: Path, manifest: Manifest, passages: list[Passage], vectors: np.ndarray,
-                 rows: VectorRows, keyword: KeywordIndex, graph: faiss.IndexHNSWFlat | None = None) -> None:
+                 rows: VectorRows, keyword: KeywordIndex, graph: faiss.IndexHNSWFlat | None = None,
+                 bigrams: CharacterBigramIndex | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.passages = passages
         self.vectors = vectors
         self.rows = rows
         self.keyword = keyword
+        # Builds written before the bigram index existed get it made from their passages.
+        self.bigrams = bigrams or CharacterBigramIndex.build([p.keyword_text for p in passages])
         self.tokenizer = Tokenizer.for_words(manifest.dictionary)
         self.synonyms = Synonyms(manifest.synonyms, self.tokenizer)
         self.store = VectorStore(vectors, rows.passage, rows.field, graph)
@@ -133,12 +138,13 @@ class LoadedBuild:
                 list(raw_rows["text_key"]),
             )
             keyword = KeywordIndex.load(build / "keyword", len(passages))
+            bigrams = CharacterBigramIndex.load(build / BIGRAMS, len(passages)) if (build / BIGRAMS).exists() else None
             graph_file = build / GRAPH_FILE
             graph = read_graph(graph_file, len(vectors), manifest.dim) if graph_file.exists() else None
         except (OSError, ValueError, TypeError, KeyError) as err:
             raise IndexLoadError(f"index at {build} is corrupted: {err}") from err
         _check(build, manifest, passages, vectors, rows, embedder, dim)
-        return cls(build, manifest, passages, vectors, rows, keyword, graph)
+        return cls(build, manifest, passages, vectors, rows, keyword, graph, bigrams)
 
     @property
     def build_id(self) -> str:
@@ -166,6 +172,10 @@ class LoadedBuild:
     def with_synonyms(self, tokens: list[str]) -> list[str]:
         """A query's keyword tokens followed by the tokens of the synonyms of its terms."""
         return self.synonyms.expand(tokens)
+
+    def bigram_scores(self, text: str) -> np.ndarray:
+        """BM25 score of every passage for the character bigrams of `text`."""
+        return self.bigrams.scores(text)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for already-tokenised query terms."""
@@ -264,6 +274,8 @@ def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Pa
         write_graph(build_graph(vectors), tmp / GRAPH_FILE)
     (tmp / "keyword").mkdir()
     keyword.save(tmp / "keyword")
+    (tmp / BIGRAMS).mkdir()
+    CharacterBigramIndex.build([p.keyword_text for p in passages]).save(tmp / BIGRAMS)
     # The manifest goes last: a build folder without one is never loaded.
     _write_manifest(tmp, manifest)
     if calibrate is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from index.bigram_index import CharacterBigramIndex
 from index.index_dir import IndexLoadError, Manifest
 from index.milvus_store import KEYWORDS_FIELD, MilvusConfig, MilvusStore, term_id
 from index.searchable import PassageVectors
@@ -42,6 +43,8 @@ class MilvusBuild:
         self._tokenizer = Tokenizer.for_words(manifest.dictionary)
         self._synonyms = Synonyms(manifest.synonyms, self._tokenizer)
         self._frequency: Counter[str] | None = None
+        # Made from the passages this replica holds: the collection keeps word weights only.
+        self._bigrams = CharacterBigramIndex.build([p.keyword_text for p in passages])
         self._closed = False
 
     @classmethod
@@ -113,6 +116,10 @@ class MilvusBuild:
         if self._frequency is None:
             self._frequency = Counter(t for p in self._passages for t in set(self._tokenizer.tokenize(p.keyword_text)))
         return np.array([self._frequency.get(token, 0) for token in tokens], dtype=np.int64)
+
+    def bigram_scores(self, text: str) -> np.ndarray:
+        """BM25 score of every passage for the character bigrams of `text`."""
+        return self._bigrams.scores(text)
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage (0 beyond Milvus's top 16,384) for already-tokenised query terms."""

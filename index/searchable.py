@@ -67,6 +67,10 @@ class SearchableBuild(Protocol):
         """A query's keyword tokens (from `tokenize`) followed by the tokens of the synonyms of its terms."""
         ...
 
+    def bigram_scores(self, text: str) -> np.ndarray:
+        """BM25 score of every passage for the character bigrams of `text` (`index.bigram_index`)."""
+        ...
+
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for already-tokenised query terms."""
         ...

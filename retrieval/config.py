@@ -11,7 +11,9 @@ class RetrievalConfig:
 
     A passage's dense score is its best cosine over its vectors (title alone, title with answer);
     the hybrid score adds `keyword_weight` times its BM25 score divided by the best BM25 score of
-    the question, so keywords reorder passages whose cosines are close without overriding meaning.
+    the question, so keywords reorder passages whose cosines are close without overriding meaning,
+    and `bigram_weight` times its character-bigram BM25 score divided by the best one (weighed on the
+    Tianchi training split: 0.02 / 0.03 / 0.04 gave Recall@1 0.691 / 0.696 / 0.694, none 0.689).
     """
 
     name: str
@@ -20,6 +22,7 @@ class RetrievalConfig:
     abstain: bool = True
     candidates: int = 50
     keyword_weight: float = 0.02
+    bigram_weight: float = 0.03
 
 
 CONFIGS: dict[str, RetrievalConfig] = {

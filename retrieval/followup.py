@@ -39,10 +39,15 @@ def is_elliptical(question: str, tokens: list[str]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One way to read the question: the text that is ranked, and whether it takes in the conversation."""
+    """One way to read the question: the text that is ranked, and whether it takes in the conversation.
+
+    `anchor` is the conversation's last self-standing question, the one that set its topic (None when
+    the question is read alone).
+    """
 
     text: str
     used_history: bool
+    anchor: str | None = None
 
 
 def joined_reading(question: str, history: list[tuple[str, str]], tokens_of: Callable[[str], list[str]]) -> Reading:
@@ -53,4 +58,4 @@ def joined_reading(question: str, history: list[tuple[str, str]], tokens_of: Cal
         context.insert(0, earlier)
         if not is_elliptical(earlier, tokens_of(earlier)) or len(context) == 2:
             break
-    return Reading(" ".join([*context, question]), True)
+    return Reading(" ".join([*context, question]), True, context[0] if context else None)

@@ -36,8 +36,9 @@ class ScoreFusion:
         self.config = config
         self.space = embedder.name
 
-    def __call__(self, question: str, vector: np.ndarray | None = None) -> Signals:
-        """The signals of `question` and its fused passage scores (`vector`: its embedding, when known)."""
+    def __call__(self, question: str, vector: np.ndarray | None = None, bigrams: bool = True) -> Signals:
+        """The signals of `question` and its fused passage scores (`vector`: its embedding, when known;
+        `bigrams`: whether the character-bigram signal counts)."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
         tokens = self.index.with_synonyms(self.index.tokenize(question))
@@ -55,9 +56,20 @@ class ScoreFusion:
             fused[hits.passages] = cosines
             if keyword_order.size:
                 fused[keyword_order] += config.keyword_weight * keyword_scores / keyword_scores[0]
+            if bigrams and config.keyword and config.bigram_weight:
+                self._add_bigrams(fused, question, float(cosines.min()) if cosines.size else 0.0)
         else:
             fused[keyword_order] = keyword_scores
         return Signals(tokens, keyword_order, query_vector, hits, fused)
+
+    def _add_bigrams(self, fused: np.ndarray, question: str, floor: float) -> None:
+        """Add the character-bigram signal; its best passages that neither index found join at `floor`."""
+        order, scores = top_positive(self.index.bigram_scores(question), self.config.candidates)
+        if not order.size:
+            return
+        new = order[~np.isfinite(fused[order])]
+        fused[new] = floor
+        fused[order] += self.config.bigram_weight * scores / scores[0]
 
 
 def top_finite(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,7 @@ class Retriever:
         self.fusion = ScoreFusion(index, embedder, config)
         self._features = FeatureExtractor(index, embedder.name, background)
         self._search = KeywordSearch(index)
+        self._sections = _sections(index)
 
     def close(self) -> None:
         """Release what the build holds open (a shared store's connection); nothing is asked after this."""
@@ -100,12 +101,17 @@ class Retriever:
         tokens = self.index.tokenize(question)
         if not is_elliptical(question, tokens):
             return alone, own
+        # A fragment's characters match whatever shares them ("快过期", "是不是"): in a conversation, neither
+        # reading counts the character-bigram signal.
+        alone_signals = self.fusion(question, alone_signals.vector, bigrams=False)
+        alone = self.decide(question, alone_signals, alone_signals.fused)
         if self._off_topic(alone) and self._names_unknown_subject(tokens):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
-        joined_signals = self.fusion(reading.text)
+        joined_signals = self.fusion(reading.text, bigrams=False)
         both = rank_fusion(alone_signals.fused) + rank_fusion(joined_signals.fused)
         both[both == 0] = -np.inf  # found by neither reading
+        self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
         joined = self.decide(reading.text, joined_signals, both)
         if self._confident(alone) and (not self._confident(joined) or alone.confidence >= joined.confidence):
             return alone, own
@@ -150,6 +156,21 @@ class Retriever:
     def _confident(self, ranking: Ranking) -> bool:
         return bool(ranking.passages) and ranking.confidence >= self.threshold
 
+    def _prefer_anchor_section(self, scores: np.ndarray, anchor_question: str | None,
+                               own_keyword_hits: np.ndarray) -> None:
+        """Rank first the candidates that share a keyword with the question and sit on the page and topic
+        answering the conversation's anchor question (when it is answered): a follow-up asks about the
+        subject the conversation is on, in words of its own."""
+        if anchor_question is None or not own_keyword_hits.size:
+            return
+        anchor = self.rank(anchor_question)
+        if not self._confident(anchor):
+            return
+        preferred = np.zeros(scores.size, dtype=bool)
+        preferred[own_keyword_hits] = True
+        preferred &= (self._sections == self._sections[anchor.passages[0]]) & np.isfinite(scores)
+        scores[preferred] += 1.0  # above any sum of reciprocal ranks
+
     def _names_unknown_subject(self, tokens: list[str]) -> bool:
         """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses."""
         nouns = self.index.nouns(tokens)
@@ -159,3 +180,9 @@ class Retriever:
     def _off_topic(ranking: Ranking) -> bool:
         """The question sits nearer the off-topic background than any passage."""
         return ranking.features is not None and ranking.features.cos_over_background < 0
+
+
+def _sections(index: SearchableBuild) -> np.ndarray:
+    """Each passage's section: one number per distinct (source page, parent topic)."""
+    numbers: dict[tuple[str, str], int] = {}
+    return np.array([numbers.setdefault((p.source, p.topic), len(numbers)) for p in index.passages], dtype=np.int64)

@@ -113,6 +113,10 @@ class TimedBuild:
         """Timed as "tokenize (jieba)": the synonyms are part of reading the query's terms."""
         return self._clock.call("tokenize (jieba)", lambda: self._build.with_synonyms(tokens))
 
+    def bigram_scores(self, text: str) -> np.ndarray:
+        """Timed as "bigram bm25 scores"."""
+        return self._clock.call("bigram bm25 scores", lambda: self._build.bigram_scores(text))
+
     def keyword_scores(self, tokens: list[str]) -> np.ndarray:
         """Timed as "bm25 scores"."""
         return self._clock.call("bm25 scores", lambda: self._build.keyword_scores(tokens))

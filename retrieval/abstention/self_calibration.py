@@ -31,8 +31,9 @@ from ingest.normalize import normalize_for_matching
 from retrieval.abstention.features import DecisionFeatures
 from retrieval.retriever import Ranking, Retriever
 
-# Versioned: a build calibrated by an earlier rule is not taken for one calibrated by this one.
-METHOD = "self-2"
+# Versioned: a build calibrated by an earlier rule, or for an earlier ranking, is not taken for one calibrated by
+# this one (self-3: the ranking adds the character-bigram signal).
+METHOD = "self-3"
 MAX_FALSE_ANSWERS = 0.1
 MAX_ENTRIES = 400
 MIN_SENTENCE_CHARS = 8

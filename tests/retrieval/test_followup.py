@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from index.tokenizer import Tokenizer, tokenize
@@ -94,3 +96,39 @@ def test_a_follow_up_naming_only_what_the_corpus_knows_is_read_with_the_conversa
     assert not alone.answered
     assert result.answered and result.used_history
     assert retriever.index.passage(result.ranked_ids[0]).title == "伙伴提交使用申请"
+
+
+def test_a_follow_up_is_answered_from_the_section_its_conversation_is_on(retriever: Retriever) -> None:
+    # Joined with the MDF question it ranked the MDF lead-time entry first; its own keyword (事前审批) is
+    # answered in that entry's topic, which the conversation is on.
+    result = retriever.ask("那没有事前审批的会怎样?", [("MDF活动要提前多久申请?", "")])
+    assert result.answered and result.used_history
+    assert retriever.index.passage(result.ranked_ids[0]).title == "伙伴提交使用申请"
+
+
+@pytest.mark.parametrize(("question", "history"), [
+    ("那你喜欢吃什么呢?", "MDF活动要提前多久申请?"),
+    ("那减肥应该怎么吃呢?", "云经销商的注册邮箱怎么改?"),
+    ("还有,明天会下雨吗?", "方案上市审核不通过怎么办?"),
+])
+def test_the_conversations_section_does_not_answer_an_off_topic_follow_up(retriever: Retriever, question: str,
+                                                                          history: str) -> None:
+    # Their keywords hit no passage, so they are not ranked into the section (ranked there anyway, all three
+    # were answered at 0.75-0.99).
+    result = retriever.ask(question, [(history, "")])
+    assert not result.answered
+
+
+def test_a_follow_up_is_ranked_without_the_character_bigram_signal(retriever: Retriever) -> None:
+    # A fragment's characters match whatever shares them; read in a conversation it ranks as with no bigrams.
+    without = Retriever(retriever.index, retriever.embedder, retriever.abstention,
+                        replace(retriever.config, bigram_weight=0.0), retriever.top_k, retriever.background,
+                        retriever.threshold)
+    for question, history in (("那超时了会怎样?", PO_TURN), ("那活动地点临时变了呢?", MDF_TURN)):
+        ranking, reading = retriever.read(question, history)
+        assert reading.used_history
+        plain, _ = without.read(question, history)
+        assert (ranking.passages, ranking.scores, ranking.confidence) == (plain.passages, plain.scores,
+                                                                          plain.confidence)
+    alone, with_bigrams = without.rank("机会点验证要多久"), retriever.rank("机会点验证要多久")
+    assert alone.scores != with_bigrams.scores  # standing alone, the question's characters count

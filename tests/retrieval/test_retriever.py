@@ -133,7 +133,7 @@ def test_configurations_without_dense_or_keyword_still_rank(retriever: Retriever
         Retriever(retriever.index, retriever.embedder, None, CONFIGS["default"])
 
 
-def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25(retriever: Retriever) -> None:
+def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25_of_words_and_bigrams(retriever: Retriever) -> None:
     question = "PSM会收到PO吗"
     dense = Retriever(retriever.index, retriever.embedder, None, CONFIGS["dense"]).rank(question)
     keyword = Retriever(retriever.index, retriever.embedder, None, CONFIGS["bm25"]).rank(question)
@@ -144,12 +144,15 @@ def test_hybrid_score_is_best_cosine_plus_weighted_relative_bm25(retriever: Retr
     for passage, score in zip(dense.passages, dense.scores, strict=True):  # dense: best cosine of its vectors
         assert score == pytest.approx(float((retriever.index.vectors[rows == passage] @ vector).max()), abs=1e-5)
     best_bm25 = keyword.scores[0]
-    weight = CONFIGS["hybrid"].keyword_weight
+    weight, bigram_weight = CONFIGS["hybrid"].keyword_weight, CONFIGS["hybrid"].bigram_weight
+    bigrams = retriever.index.bigram_scores(question)
+    assert bigrams.max() > 0
     bm25_of = dict(zip(keyword.passages, keyword.scores, strict=True))
     # On 20 passages every passage is among the nearest vectors, so each has its own best cosine.
     cosine_of = dict(zip(hits.passages.tolist(), hits.best.tolist(), strict=True))
     for passage, score in zip(hybrid.passages, hybrid.scores, strict=True):
-        assert score == pytest.approx(cosine_of[passage] + weight * bm25_of.get(passage, 0.0) / best_bm25, abs=1e-5)
+        assert score == pytest.approx(cosine_of[passage] + weight * bm25_of.get(passage, 0.0) / best_bm25
+                                      + bigram_weight * bigrams[passage] / bigrams.max(), abs=1e-5)
     assert hybrid.scores == sorted(hybrid.scores, reverse=True)
 
 
