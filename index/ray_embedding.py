@@ -18,6 +18,7 @@ import numpy as np
 from index.embedders.base import Embedder, make_embedder
 
 CHUNK_TEXTS = 64
+STARTUP_TIMEOUT = "timed out during startup"  # in the message of Ray's startup failure
 IN_FLIGHT_PER_ACTOR = 2
 
 
@@ -41,7 +42,14 @@ def connect(address: str) -> bool:
 
     if ray.is_initialized():
         return False
-    ray.init(address=None if address == "auto" else address, include_dashboard=False, log_to_driver=False)
+    try:
+        ray.init(address=None if address == "auto" else address, include_dashboard=False, log_to_driver=False)
+    except Exception as err:  # Ray raises a bare Exception when a new node misses its fixed 30 s startup window
+        if STARTUP_TIMEOUT not in str(err):
+            raise
+        # On a cold machine (first start after install) the raylet can miss it once; a second start is warm.
+        ray.shutdown()
+        ray.init(address=None if address == "auto" else address, include_dashboard=False, log_to_driver=False)
     return True
 
 

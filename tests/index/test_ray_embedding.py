@@ -13,7 +13,7 @@ import pytest
 from index.build import ProgressBar, build_index
 from index.embedders import BulkEmbedder, Embedder
 from index.index_dir import LoadedBuild
-from index.ray_embedding import RayEmbedder
+from index.ray_embedding import RayEmbedder, connect
 from ingest.registry import parse_paths
 from tests.conftest import CORPUS
 
@@ -96,3 +96,35 @@ def test_faq_ingest_with_ray_builds_the_same_index_as_without(local_ray: None, t
     local, on_ray = LoadedBuild.open(tmp_path / "local"), LoadedBuild.open(tmp_path / "ray")
     assert local.rows.text_key == on_ray.rows.text_key
     assert np.sum(local.vectors * on_ray.vectors, axis=1).min() >= 0.999
+
+
+def test_connect_starts_ray_again_once_when_the_first_node_misses_its_startup_window(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+    calls: list[str] = []
+
+    def init(**_: object) -> None:
+        calls.append("init")
+        if len(calls) == 1:
+            raise Exception("The current node timed out during startup. This could happen because ...")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", init)
+    monkeypatch.setattr(ray, "shutdown", lambda: calls.append("shutdown"))
+    assert connect("auto")
+    assert calls == ["init", "shutdown", "init"]
+
+
+def test_connect_reports_any_other_failure_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+    calls: list[str] = []
+
+    def init(**_: object) -> None:
+        calls.append("init")
+        raise ConnectionError("no Ray cluster at ray://10.0.0.9:10001")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", init)
+    with pytest.raises(ConnectionError, match="no Ray cluster"):
+        connect("ray://10.0.0.9:10001")
+    assert calls == ["init"]
