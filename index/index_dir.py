@@ -97,8 +97,9 @@ class LoadedBuild:
         self.vectors = vectors
         self.rows = rows
         self.keyword = keyword
-        # Builds written before the bigram index existed get it made from their passages.
-        self.bigrams = bigrams or CharacterBigramIndex.build([p.keyword_text for p in passages])
+        if bigrams is None:  # a build written before the bigram index existed: made from its passages
+            bigrams = CharacterBigramIndex.build([p.keyword_text for p in passages])
+        self.bigrams = bigrams
         self.tokenizer = Tokenizer.for_words(manifest.dictionary)
         self.synonyms = Synonyms(manifest.synonyms, self.tokenizer)
         self.store = VectorStore(vectors, rows.passage, rows.field, graph)

@@ -42,14 +42,17 @@ def connect(address: str) -> bool:
 
     if ray.is_initialized():
         return False
-    try:
+    def start() -> None:
         ray.init(address=None if address == "auto" else address, include_dashboard=False, log_to_driver=False)
+
+    try:
+        start()
     except Exception as err:  # Ray raises a bare Exception when a new node misses its fixed 30 s startup window
         if STARTUP_TIMEOUT not in str(err):
             raise
         # On a cold machine (first start after install) the raylet can miss it once; a second start is warm.
         ray.shutdown()
-        ray.init(address=None if address == "auto" else address, include_dashboard=False, log_to_driver=False)
+        start()
     return True
 
 

@@ -52,12 +52,13 @@ class ScoreFusion:
             hits = self.index.dense_search(self.space, query_vector, config.candidates * 2)
             cosines = hits.best
             # Keyword-only candidates were not among the nearest vectors: they get the lowest cosine seen.
-            fused[keyword_order] = float(cosines.min()) if cosines.size else 0.0
+            floor = float(cosines.min()) if cosines.size else 0.0
+            fused[keyword_order] = floor
             fused[hits.passages] = cosines
             if keyword_order.size:
                 fused[keyword_order] += config.keyword_weight * keyword_scores / keyword_scores[0]
             if bigrams and config.keyword and config.bigram_weight:
-                self._add_bigrams(fused, question, float(cosines.min()) if cosines.size else 0.0)
+                self._add_bigrams(fused, question, floor)
         else:
             fused[keyword_order] = keyword_scores
         return Signals(tokens, keyword_order, query_vector, hits, fused)

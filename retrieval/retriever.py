@@ -94,17 +94,14 @@ class Retriever:
         question's own answer taking over.
         """
         own = Reading(question, False)
-        alone_signals = self.fusion(question)
+        tokens = self.index.tokenize(question) if history and self.config.dense else None
+        leans = tokens is not None and is_elliptical(question, tokens)
+        # A fragment's characters match whatever shares them ("快过期", "是不是"): a question that leans on the
+        # conversation is ranked without the character-bigram signal, in both readings.
+        alone_signals = self.fusion(question, bigrams=not leans)
         alone = self.decide(question, alone_signals, alone_signals.fused)
-        if not history or not self.config.dense:
+        if tokens is None or not leans:
             return alone, own
-        tokens = self.index.tokenize(question)
-        if not is_elliptical(question, tokens):
-            return alone, own
-        # A fragment's characters match whatever shares them ("快过期", "是不是"): in a conversation, neither
-        # reading counts the character-bigram signal.
-        alone_signals = self.fusion(question, alone_signals.vector, bigrams=False)
-        alone = self.decide(question, alone_signals, alone_signals.fused)
         if self._off_topic(alone) and self._names_unknown_subject(tokens):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
