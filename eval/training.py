@@ -2,11 +2,13 @@
 
 The model must transfer to help centers nobody labelled, so it is fitted on several corpora at once,
 each weighed alike: the partner FAQ with the team's calibration questions, the training half of the
-BQ paraphrase set (split by entry: no test entry is ever seen; Tianchi is left out whole, so that all
-of it is unseen data for evaluation), and on every corpus
-the examples the corpus makes of itself (answer sentences, held-out titles, the off-topic background;
-see `retrieval.abstention.self_calibration`). Its default threshold is chosen for precision on that pool;
-each build then fits its own at ingest.
+Tianchi medical-question set (split by entry: its test half is never seen), and on every corpus the
+examples the corpus makes of itself (answer sentences, held-out titles, the off-topic background; see
+`retrieval.abstention.self_calibration`). Tianchi's paraphrases are where a near neighbour takes the
+first place, the mistake the partner FAQ's 95 questions show too rarely to weigh. Its default
+threshold is chosen for precision on the first source (the team's labelled set: Tianchi's share of
+right answers, every question answerable, says nothing about a help center's); each build then fits
+its own at ingest.
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ class TrainingSource:
 
 
 def default_sources(eval_data: Path = EVAL_DATA) -> list[TrainingSource]:
-    """The corpora the shipped model is fitted on (run `faq eval-data` first for BQ)."""
+    """The corpora the shipped model is fitted on (run `faq eval-data tianchi` first)."""
     return [
         TrainingSource("partner-faq", [PROJECT_ROOT / "corpus"], PROJECT_ROOT / "eval/questions/calibration.jsonl"),
-        TrainingSource("bq-train", [eval_data / "bq" / "corpus"], eval_data / "bq" / "bq-train.jsonl", 500),
+        TrainingSource("tianchi-train", [eval_data / "tianchi" / "corpus"],
+                       eval_data / "tianchi" / "tianchi-train.jsonl", 600),
     ]
 
 
@@ -76,16 +79,18 @@ def source_examples(source: TrainingSource, embedder: Embedder, cache_dir: Path,
         rows.append(ranking.features.to_array())
         labels.append(int(q.expected is not None and is_match(top, q.expected, q.match)))
     for example in self_examples(retriever):
-        if example.features is not None:
+        # A held-out title that another passage answers (the same question under another role) is neither
+        # right nor wrong to answer: self-calibration leaves it out, and so does the fit.
+        if example.features is not None and example.group != "answered_elsewhere":
             rows.append(example.features.to_array())
             labels.append(int(example.right))
     return SourceExamples(source.name, np.array(rows), np.array(labels))
 
 
 def train_abstention(sources: Sequence[TrainingSource], embedder: Embedder, cache_dir: Path,
-                     min_precision: float = 0.9, log: Callable[[str], None] = lambda _: None,
+                     min_precision: float = 0.85, log: Callable[[str], None] = lambda _: None,
                      progress: ProgressFactory | None = None) -> AbstentionModel:
-    """Fit the abstention model on every source, each weighed alike."""
+    """Fit the abstention model on every source, each weighed alike; the threshold on the first."""
     parts = []
     for source in sources:
         part = source_examples(source, embedder, cache_dir, progress)
@@ -95,4 +100,5 @@ def train_abstention(sources: Sequence[TrainingSource], embedder: Embedder, cach
     labels = np.concatenate([p.labels for p in parts])
     weights = np.concatenate([np.full(len(p.labels), 1.0 / len(p.labels)) for p in parts]) * len(labels)
     fitted_on = ", ".join(f"{p.name} ({len(p.labels)})" for p in parts)
-    return fit(embedder.name, features, labels, min_precision, fitted_on, sample_weight=weights)
+    first = np.arange(len(labels)) < len(parts[0].labels)
+    return fit(embedder.name, features, labels, min_precision, fitted_on, sample_weight=weights, threshold_rows=first)

@@ -109,7 +109,7 @@ class Retriever:
         both = rank_fusion(alone_signals.fused) + rank_fusion(joined_signals.fused)
         both[both == 0] = -np.inf  # found by neither reading
         self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
-        joined = self.decide(reading.text, joined_signals, both)
+        joined = self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals)
         if self._confident(alone) and (not self._confident(joined) or alone.confidence >= joined.confidence):
             return alone, own
         return joined, reading
@@ -167,6 +167,18 @@ class Retriever:
         preferred[own_keyword_hits] = True
         preferred &= (self._sections == self._sections[anchor.passages[0]]) & np.isfinite(scores)
         scores[preferred] += 1.0  # above any sum of reciprocal ranks
+
+    def _with_best_margins(self, joined: Ranking, question: str, alone_signals: Signals) -> Ranking:
+        """The joined ranking, its top's margins taken from the reading where that top stands highest: both
+        readings chose it together, so neither reading's own first place need be it."""
+        if joined.features is None or self.abstention is None:
+            return joined
+        alone = self._features(question, alone_signals, joined.passages[0])
+        if alone is None:
+            return joined
+        features = replace(joined.features, cos_margin=max(joined.features.cos_margin, alone.cos_margin),
+                           score_margin=max(joined.features.score_margin, alone.score_margin))
+        return replace(joined, features=features, confidence=self.abstention.confidence(features))
 
     def _names_unknown_subject(self, tokens: list[str]) -> bool:
         """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses."""

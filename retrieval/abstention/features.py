@@ -29,6 +29,7 @@ class DecisionFeatures:
     cos_over_background: float  # cos_top minus the cosine of the nearest off-topic background question
     uncovered_idf: float     # IDF-weighted share of the question's keywords missing from the top passage
     unknown_share: float     # share of the question's keywords that no passage of the corpus uses
+    score_margin: float      # the top passage's fused score minus the best other passage's, in the reading's fusion
 
     def to_array(self) -> np.ndarray:
         """The values in `FEATURES` order."""
@@ -81,6 +82,7 @@ class FeatureExtractor:
             cos_over_background=cos_top - self.background.best_cosine(vector, exclude_background),
             uncovered_idf=uncovered_idf,
             unknown_share=unknown_share,
+            score_margin=_score_margin(signals.fused, top, exclude),
         )
 
     def _rarity(self, tokens: list[str], covered: frozenset[str]) -> tuple[float, float]:
@@ -96,3 +98,14 @@ class FeatureExtractor:
     def _passage_tokens(self, passage: int) -> frozenset[str]:
         """The keyword tokens of a passage (whole tokens: a question's "1" does not match "10")."""
         return frozenset(self.index.tokenize(self.index.passages[passage].matching_text))
+
+
+def _score_margin(fused: np.ndarray, top: int, exclude: Collection[int]) -> float:
+    """How far passage `top` stands above every other candidate in the fused scores of the reading (a top that
+    this reading did not find stands at its lowest score)."""
+    others = fused.copy()
+    others[[top, *exclude]] = -np.inf
+    found = fused[np.isfinite(fused)]
+    own = float(fused[top]) if np.isfinite(fused[top]) else float(found.min()) if found.size else 0.0
+    best_other = float(others.max())
+    return own - best_other if np.isfinite(best_other) else own

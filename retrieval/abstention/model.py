@@ -65,12 +65,15 @@ class AbstentionModel:
 
 
 def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision: float = 0.9,
-        fitted_on: str = "", sample_weight: np.ndarray | None = None) -> AbstentionModel:
+        fitted_on: str = "", sample_weight: np.ndarray | None = None,
+        threshold_rows: np.ndarray | None = None) -> AbstentionModel:
     """Fit the logistic model and pick the lowest threshold whose precision reaches `min_precision`.
 
     `correct[i]` is 1 when the top passage for question i is right, 0 when it is wrong or the
     question should be refused. Precision: answered questions answered correctly; recall:
-    answerable-and-correctly-ranked questions that were answered.
+    answerable-and-correctly-ranked questions that were answered. `threshold_rows` (a mask) limits the
+    threshold's choice to those rows: the weights may learn from sets whose share of right answers says
+    nothing about a help center's (a paraphrase set where every question is answerable).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -87,8 +90,10 @@ def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision:
         threshold=0.5,
         fitted_on=fitted_on,
     )
-    scores = np.array([model.confidence(row) for row in features])
-    threshold, precision, recall = choose_threshold(scores, correct, min_precision, sample_weight)
+    rows = np.ones(len(correct), dtype=bool) if threshold_rows is None else threshold_rows
+    scores = np.array([model.confidence(row) for row in features[rows]])
+    weight = sample_weight[rows] if sample_weight is not None else None
+    threshold, precision, recall = choose_threshold(scores, correct[rows], min_precision, weight)
     return AbstentionModel(**{**asdict(model), "threshold": threshold, "precision": precision,
                               "recall": recall})
 

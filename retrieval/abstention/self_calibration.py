@@ -19,6 +19,7 @@ assumed unanswerable, a deliberately cautious prior) and coverage (positives ans
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import asdict, dataclass
@@ -140,9 +141,10 @@ def self_calibrate(retriever: Retriever, max_false_answers: float = MAX_FALSE_AN
     counts = {name: sum(e.group == name for e in examples)
               for name in ("positive", "held_out", "off_topic", "answered_elsewhere")}
     fingerprint = retriever.abstention.fingerprint if retriever.abstention else ""
-    return SelfCalibration(round(threshold, 6), round(precision, 4), round(coverage, 4), round(false_answers, 4),
-                           round(model_threshold, 6), counts["positive"], counts["held_out"], counts["off_topic"],
-                           counts["answered_elsewhere"], fingerprint)
+    # Rounded up: a threshold rounded below the model's own, or below the negative it must refuse, would answer it.
+    return SelfCalibration(math.ceil(threshold * 1e6) / 1e6, round(precision, 4), round(coverage, 4),
+                           round(false_answers, 4), round(model_threshold, 6), counts["positive"],
+                           counts["held_out"], counts["off_topic"], counts["answered_elsewhere"], fingerprint)
 
 
 def _duplicates(retriever: Retriever, entry: int, body: np.ndarray) -> list[int]:

