@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
 from ingest.normalize import normalize_for_matching
+from ingest.passage import Passage
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -36,6 +38,11 @@ class CharacterBigramIndex:
     def __init__(self, bm25: bm25s.BM25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
+
+    @classmethod
+    def for_passages(cls, passages: Sequence[Passage]) -> CharacterBigramIndex:
+        """Index the passages' keyword texts: what every build, saved or made at load, indexes."""
+        return cls.build([p.keyword_text for p in passages])
 
     @classmethod
     def build(cls, texts: list[str]) -> CharacterBigramIndex:

@@ -98,7 +98,7 @@ class LoadedBuild:
         self.rows = rows
         self.keyword = keyword
         if bigrams is None:  # a build written before the bigram index existed: made from its passages
-            bigrams = CharacterBigramIndex.build([p.keyword_text for p in passages])
+            bigrams = CharacterBigramIndex.for_passages(passages)
         self.bigrams = bigrams
         self.tokenizer = Tokenizer.for_words(manifest.dictionary)
         self.synonyms = Synonyms(manifest.synonyms, self.tokenizer)
@@ -276,7 +276,7 @@ def write_build(root: Path, build_id: str, manifest: Manifest, passages: list[Pa
     (tmp / "keyword").mkdir()
     keyword.save(tmp / "keyword")
     (tmp / BIGRAMS).mkdir()
-    CharacterBigramIndex.build([p.keyword_text for p in passages]).save(tmp / BIGRAMS)
+    CharacterBigramIndex.for_passages(passages).save(tmp / BIGRAMS)
     # The manifest goes last: a build folder without one is never loaded.
     _write_manifest(tmp, manifest)
     if calibrate is not None:

@@ -44,7 +44,7 @@ class MilvusBuild:
         self._synonyms = Synonyms(manifest.synonyms, self._tokenizer)
         self._frequency: Counter[str] | None = None
         # Made from the passages this replica holds: the collection keeps word weights only.
-        self._bigrams = CharacterBigramIndex.build([p.keyword_text for p in passages])
+        self._bigrams = CharacterBigramIndex.for_passages(passages)
         self._closed = False
 
     @classmethod

@@ -105,7 +105,10 @@ def _score_margin(fused: np.ndarray, top: int, exclude: Collection[int]) -> floa
     this reading did not find stands at its lowest score)."""
     others = fused.copy()
     others[[top, *exclude]] = -np.inf
-    found = fused[np.isfinite(fused)]
-    own = float(fused[top]) if np.isfinite(fused[top]) else float(found.min()) if found.size else 0.0
     best_other = float(others.max())
+    if np.isfinite(fused[top]):
+        own = float(fused[top])
+    else:
+        found = fused[np.isfinite(fused)]
+        own = float(found.min()) if found.size else 0.0
     return own - best_other if np.isfinite(best_other) else own
