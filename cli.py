@@ -55,6 +55,7 @@ def ingest(
     from index.pipeline import run_ingest
     from index.pointer import StoreUnavailableError
     from index.ray_embedding import RayEmbedder
+    from retrieval.abstention.threshold import AnswerThreshold
     from retrieval.loading import make_calibrator, milvus_config
 
     settings = _settings(index, embedder)
@@ -89,8 +90,9 @@ def ingest(
     )
     calibration = build.calibration
     if calibration:
+        threshold = AnswerThreshold(calibration["threshold"], calibration.get("by_language") or {})
         console.print(
-            f"self-calibrated answer threshold {calibration['threshold']:.3f}: estimated precision "
+            f"self-calibrated answer threshold {threshold.describe()}: estimated precision "
             f"{calibration['precision']:.3f}, coverage {calibration['coverage']:.3f} "
             f"({calibration['positives']} answer sentences, {calibration['held_out_titles']} held-out titles, "
             f"{calibration['off_topic']} off-topic questions; {calibration.get('answered_elsewhere', 0)} held-out "

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from eval.metrics import K, MetricValue
 from eval.runner import ConfigRun, EvalRun
+from retrieval.abstention.threshold import AnswerThreshold
 
 # (metric key, short column label)
 COLUMNS = (
@@ -113,6 +114,7 @@ def results_dict(run: EvalRun, with_records: bool = True) -> dict[str, Any]:
                 "error": c.error,
                 "embedder": c.plan.embedder,
                 "threshold": c.threshold,
+                "threshold_by_language": c.threshold_by_language,
                 "overall": c.overall,
                 "by_kind": c.kinds,
                 "recall_at_k": c.curve,
@@ -192,7 +194,7 @@ def plot_confidence(run: EvalRun, path: Path) -> bool:
         if values:
             ax.hist(values, bins=bins, histtype="stepfilled", alpha=0.45, color=color,
                     label=f"{label} ({len(values)})")
-    ax.axvline(config.threshold, color="black", linestyle="--", label=f"threshold {config.threshold:.3f}")
+    ax.axvline(config.threshold, color="black", linestyle="--", label=f"threshold {_threshold_text(config)}")
     ax.set_xlabel("confidence")
     ax.set_ylabel("questions")
     ax.set_xlim(0, 1)
@@ -230,7 +232,7 @@ def plot_precision_coverage(run: EvalRun, path: Path) -> bool:
     point = (config.overall.get("coverage"), config.overall.get("abstention_precision"))
     if all(isinstance(v, float) for v in point):
         ax.scatter([point[0]], [point[1]], color="black", zorder=3,
-                   label=f"threshold {config.threshold:.3f}: precision {point[1]:.3f}, coverage {point[0]:.3f}")
+                   label=f"threshold {_threshold_text(config)}: precision {point[1]:.3f}, coverage {point[0]:.3f}")
     ax.axhline(0.95, color="tab:red", linestyle=":", label="precision 0.95")
     ax.set_xlabel("coverage (answers given ÷ questions)")
     ax.set_ylabel("answered precision")
@@ -291,7 +293,8 @@ def markdown(run: EvalRun, plots: dict[str, bool]) -> str:
     if plots.get(CONFIDENCE_PLOT) and abstaining is not None:
         lines += [f"## Confidence of `{abstaining.plan.name}`", "",
                   f"![confidence distributions]({CONFIDENCE_PLOT})", "",
-                  f"Threshold {abstaining.threshold:.3f}: questions at or above it are answered.", ""]
+                  f"Threshold {_threshold_text(abstaining)}: questions at or above it (the one of their "
+                  "language, where the build has one) are answered.", ""]
     if plots.get(PRECISION_COVERAGE_PLOT) and abstaining is not None:
         lines += [f"## Precision–coverage of `{abstaining.plan.name}`", "",
                   f"![answered precision against coverage]({PRECISION_COVERAGE_PLOT})", ""]
@@ -326,3 +329,7 @@ def write_reports(run: EvalRun, out: Path) -> dict[str, Path]:
     written = {"results.json": out / "results.json", "report.md": out / "report.md"}
     written |= {name: out / name for name, made in plots.items() if made}
     return written
+
+
+def _threshold_text(config: ConfigRun) -> str:
+    return AnswerThreshold(config.threshold or 0.0, config.threshold_by_language).describe()

@@ -151,6 +151,7 @@ class ConfigRun:
     outcomes: list[Outcome] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     threshold: float | None = None
+    threshold_by_language: dict[str, float] = field(default_factory=dict)  # where the build has its own
     overall: dict[str, MetricValue] = field(default_factory=dict)
     kinds: dict[str, dict[str, MetricValue]] = field(default_factory=dict)
     curve: list[float | None] = field(default_factory=list)
@@ -245,7 +246,8 @@ def _ask(retriever: Retriever, question: Question) -> tuple[list[str], bool, flo
 def run_config(retriever: Retriever, plan: ConfigPlan, questions: Sequence[Question], judge: RelevanceJudge,
                progress: Progress | None = None) -> ConfigRun:
     """Ask every question, time each call, judge the ranking and summarise."""
-    run = ConfigRun(plan, threshold=retriever.threshold if retriever.config.abstain else None)
+    run = ConfigRun(plan, threshold=retriever.threshold if retriever.config.abstain else None,
+                    threshold_by_language=dict(retriever.answer_threshold.by_language))
     for question in progress(questions, plan.name) if progress else questions:
         started = time.perf_counter()
         ids, answered, confidence = _ask(retriever, question)

@@ -23,6 +23,7 @@ from index.searchable import SearchableBuild
 from index.tokenizer import warm_up
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.config import CONFIGS
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
@@ -119,8 +120,8 @@ def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress
     return LoadedBuild.open(settings.index_dir, embedder=embedder.name, dim=embedder.dim)
 
 
-def build_threshold(build: SearchableBuild, model: AbstentionModel) -> float | None:
-    """The answer threshold the build fitted on itself for `model` by today's method, if it did (None: use the
+def build_threshold(build: SearchableBuild, model: AbstentionModel) -> AnswerThreshold | None:
+    """The answer thresholds the build fitted on itself for `model` by today's method, if it did (None: use the
     model's own; a threshold fitted by an earlier rule may refuse a whole corpus, as the first one did)."""
     from retrieval.abstention.self_calibration import METHOD
 
@@ -136,7 +137,8 @@ def build_threshold(build: SearchableBuild, model: AbstentionModel) -> float | N
                     "answering with the model's own threshold until then", build.build_id,
                     calibration.get("method"), METHOD)
         return None
-    return float(threshold)
+    by_language = calibration.get("by_language") or {}
+    return AnswerThreshold(float(threshold), {str(lang): float(value) for lang, value in by_language.items()})
 
 
 def milvus_config(settings: RetrievalSettings) -> MilvusConfig:

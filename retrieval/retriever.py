@@ -11,6 +11,7 @@ from index.searchable import SearchableBuild
 from retrieval.abstention.background import Background
 from retrieval.abstention.features import DecisionFeatures, FeatureExtractor
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.answer import answer, refusal
 from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.followup import Reading, is_elliptical, joined_reading
@@ -35,13 +36,13 @@ class Ranking:
 class Retriever:
     """Answers questions and keyword searches from one loaded build.
 
-    `threshold` overrides the abstention model's own (the build's self-calibrated threshold);
+    `threshold` overrides the abstention model's own (the build's self-calibrated thresholds);
     `background` holds the off-topic questions the features measure the top passage against.
     """
 
     def __init__(self, index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
                  config: RetrievalConfig = CONFIGS["default"], top_k: int = 5,
-                 background: Background = NO_BACKGROUND, threshold: float | None = None) -> None:
+                 background: Background = NO_BACKGROUND, threshold: float | AnswerThreshold | None = None) -> None:
         if config.abstain and abstention is None:
             raise ValueError(f"configuration {config.name!r} needs an abstention model")
         self.index = index
@@ -50,8 +51,12 @@ class Retriever:
         self.config = config
         self.top_k = top_k
         self.background = background
-        self.threshold = (threshold if threshold is not None else abstention.threshold) \
-            if abstention is not None and config.abstain else 0.0
+        if abstention is None or not config.abstain:
+            threshold = 0.0
+        elif threshold is None:
+            threshold = abstention.threshold
+        self.answer_threshold = threshold if isinstance(threshold, AnswerThreshold) else AnswerThreshold(threshold)
+        self.threshold = self.answer_threshold.default
         self.fusion = ScoreFusion(index, embedder, config)
         self._features = FeatureExtractor(index, embedder.name, background)
         self._search = KeywordSearch(index)
@@ -110,7 +115,8 @@ class Retriever:
         both[both == 0] = -np.inf  # found by neither reading
         self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
         joined = self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals)
-        if self._confident(alone) and (not self._confident(joined) or alone.confidence >= joined.confidence):
+        if self._confident(alone, question) and (not self._confident(joined, question)
+                                                 or alone.confidence >= joined.confidence):
             return alone, own
         return joined, reading
 
@@ -130,13 +136,14 @@ class Retriever:
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
-        return Explanation(self._result(question, ranking, reading, None), self.threshold, candidates,
+        return Explanation(self._result(question, ranking, reading, None),
+                           self.answer_threshold.for_question(question), candidates,
                            self.index.with_synonyms(self.index.tokenize(reading.text)))
 
     def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
         read_as = reading.text if reading.used_history else None
-        if self._confident(ranking):
+        if self._confident(ranking, question):
             result = answer(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
         else:
             result = refusal(question, ranked, ranking.confidence, reading.used_history, read_as, lang)
@@ -150,8 +157,9 @@ class Retriever:
         """Every parent topic with its passage count, most passages first."""
         return self._search.topics()
 
-    def _confident(self, ranking: Ranking) -> bool:
-        return bool(ranking.passages) and ranking.confidence >= self.threshold
+    def _confident(self, ranking: Ranking, question: str) -> bool:
+        """The ranking's top is answered, at the threshold of the language the user asked `question` in."""
+        return bool(ranking.passages) and ranking.confidence >= self.answer_threshold.for_question(question)
 
     def _prefer_anchor_section(self, scores: np.ndarray, anchor_question: str | None,
                                own_keyword_hits: np.ndarray) -> None:
@@ -161,7 +169,7 @@ class Retriever:
         if anchor_question is None or not own_keyword_hits.size:
             return
         anchor = self.rank(anchor_question)
-        if not self._confident(anchor):
+        if not self._confident(anchor, anchor_question):
             return
         preferred = np.zeros(scores.size, dtype=bool)
         preferred[own_keyword_hits] = True

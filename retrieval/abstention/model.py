@@ -34,6 +34,7 @@ class AbstentionModel:
     fitted_on: str = ""
     precision: float = math.nan
     recall: float = math.nan
+    features: tuple[str, ...] = FEATURES  # what each weight is for, in order
 
     def confidence(self, features: DecisionFeatures | np.ndarray) -> float:
         """Probability that the top passage is a correct answer."""
@@ -45,7 +46,7 @@ class AbstentionModel:
     @property
     def fingerprint(self) -> str:
         """A short hash of the model's parameters: a build's self-calibration names the model it was fitted for."""
-        values = (self.embedder, self.weights, self.bias, self.mean, self.scale, self.threshold)
+        values = (self.embedder, self.features, self.weights, self.bias, self.mean, self.scale, self.threshold)
         return hashlib.sha256(json.dumps(values).encode("utf-8")).hexdigest()[:16]
 
     def save(self, path: Path) -> None:
@@ -56,9 +57,13 @@ class AbstentionModel:
     def load(cls, path: Path) -> AbstentionModel:
         """Read a model written by `save`."""
         data = json.loads(path.read_text("utf-8"))
-        for key in ("weights", "mean", "scale"):
-            data[key] = tuple(data[key])
+        for key in ("weights", "mean", "scale", "features"):
+            if key in data:
+                data[key] = tuple(data[key])
         model = cls(**data)
+        if model.features != FEATURES:
+            raise ValueError(f"{path}: fitted on features {', '.join(model.features)}; these are "
+                             f"{', '.join(FEATURES)}: refit it (faq calibrate)")
         if len(model.weights) != len(FEATURES):
             raise ValueError(f"{path}: expected {len(FEATURES)} weights, found {len(model.weights)}")
         return model

