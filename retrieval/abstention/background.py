@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from index.embedders import Embedder
+from ingest.passage import detect_lang
 
 BACKGROUND_FILE = Path(__file__).resolve().parent / "background" / "offtopic.txt"
 
@@ -33,15 +34,24 @@ class Background:
 
     questions: list[str]
     vectors: np.ndarray
+    languages: np.ndarray = field(init=False, repr=False)  # of each question, as `detect_lang` tells
 
-    def best_cosine(self, vector: np.ndarray, exclude: int | None = None) -> float:
-        """The cosine of the nearest background question (leaving out question `exclude`)."""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "languages", np.array([detect_lang(q) for q in self.questions], dtype=str))
+
+    def best_cosine(self, vector: np.ndarray, exclude: int | None = None, language: str | None = None) -> float:
+        """The cosine of the nearest background question (leaving out question `exclude`), among those in
+        `language` when there are any: a multilingual embedder scores text in the question's own language higher,
+        so an English question to a Chinese passage is measured against the Chinese background, not the English."""
         if not len(self.vectors):
             return -1.0
         cosines = self.vectors @ vector
+        candidates = np.ones(cosines.size, dtype=bool)
         if exclude is not None:
-            cosines = np.delete(cosines, exclude)
-        return float(cosines.max()) if cosines.size else -1.0
+            candidates[exclude] = False
+        if language is not None and (same := candidates & (self.languages == language)).any():
+            candidates = same
+        return float(cosines[candidates].max()) if candidates.any() else -1.0
 
 
 def load_background(embedder: Embedder, cache_dir: Path, path: Path = BACKGROUND_FILE) -> Background:

@@ -26,7 +26,7 @@ class DecisionFeatures:
     keyword_coverage: float  # share of the question's keywords found in the top passage
     keyword_top: float       # 1 when the top passage is also the best keyword match
     is_english: float        # the question is mostly Latin script
-    cos_over_background: float  # cos_top minus the cosine of the nearest off-topic background question
+    cos_over_background: float  # cos_top minus the cosine of the nearest background question in the top's language
     uncovered_idf: float     # IDF-weighted share of the question's keywords missing from the top passage
     unknown_share: float     # share of the question's keywords that no passage of the corpus uses
     score_margin: float      # the top passage's fused score minus the best other passage's, in the reading's fusion
@@ -79,7 +79,8 @@ class FeatureExtractor:
             keyword_coverage=sum(1 for t in tokens if t in covered) / len(tokens) if tokens else 0.0,
             keyword_top=float(signals.keyword_order.size > 0 and int(signals.keyword_order[0]) == top),
             is_english=float(detect_lang(question) == "en"),
-            cos_over_background=cos_top - self.background.best_cosine(vector, exclude_background),
+            cos_over_background=cos_top - self.background.best_cosine(vector, exclude_background,
+                                                                  self.index.passages[top].lang),
             uncovered_idf=uncovered_idf,
             unknown_share=unknown_share,
             score_margin=_score_margin(signals.fused, top, exclude),

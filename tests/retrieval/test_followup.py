@@ -152,3 +152,11 @@ def test_a_joined_readings_top_stands_as_far_above_the_rest_as_in_the_reading_it
     assert ranking.features.score_margin == max(m[1] for m in margins)
     assert min(m[1] for m in margins) < ranking.features.score_margin  # the two readings disagree here
     assert ranking.confidence == pytest.approx(retriever.abstention.confidence(ranking.features))
+
+
+def test_an_english_follow_up_to_the_chinese_corpus_is_read_with_the_conversation(retriever: Retriever) -> None:
+    # Its English words are unknown to the corpus; measured against the whole background (English questions
+    # among it) it sat nearer chit-chat than any Chinese passage, so it was read alone and refused.
+    result = retriever.ask("and what about my mobile number?", [("云经销商的注册邮箱怎么改?", "")])
+    assert result.answered and result.used_history
+    assert retriever.index.passage(result.ranked_ids[0]).title == "如何修改云经销商的邮箱、手机等信息?"

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from index.searchable import SearchableBuild
+from ingest.passage import detect_lang
+from retrieval.abstention.background import Background
 from retrieval.abstention.features import FeatureExtractor, _score_margin
 from retrieval.abstention.model import FEATURES, AbstentionModel, choose_threshold, fit
 from retrieval.fusion import ScoreFusion
@@ -234,3 +236,32 @@ def test_a_model_fitted_on_other_features_is_refused_with_what_to_do(tmp_path: P
     del data["features"]  # written before models named their features: read as today's
     (tmp_path / "older.json").write_text(json.dumps(data), "utf-8")
     assert AbstentionModel.load(tmp_path / "older.json") == model
+
+
+def test_a_question_is_measured_against_the_background_in_its_top_passages_language(retriever: Retriever) -> None:
+    # e5 scores text in the question's own language higher: an English question to a Chinese passage stood below
+    # the English chit-chat of the background, however well the passage answered it.
+    question = "Can several incentive payouts share one invoice?"
+    ranking = retriever.rank(question)
+    top = retriever.index.passages[ranking.passages[0]]
+    assert top.title.startswith("合作伙伴为华为的激励开票时") and top.lang == "zh"
+    assert ranking.features is not None
+    vector = retriever.embedder.embed_queries([question])[0]
+    chinese = [i for i, q in enumerate(retriever.background.questions) if detect_lang(q) == "zh"]
+    assert ranking.features.cos_top - retriever.background.best_cosine(vector) < 0
+    nearest_chinese = float((retriever.background.vectors[chinese] @ vector).max())
+    assert ranking.features.cos_over_background == pytest.approx(ranking.features.cos_top - nearest_chinese)
+    assert ranking.features.cos_over_background > 0
+    # Off-topic English stays below the Chinese background too.
+    off_topic = retriever.rank("Any good sushi near the office?")
+    assert off_topic.features is not None and off_topic.features.cos_over_background < 0
+    assert not retriever.ask("Any good sushi near the office?").answered
+
+
+def test_the_nearest_background_question_is_taken_in_the_language_asked_for() -> None:
+    background = Background(["明天会下雨吗", "will it rain tomorrow"], np.array([[1.0, 0.0], [0.0, 1.0]], np.float32))
+    vector = np.array([0.6, 0.8], np.float32)
+    assert background.best_cosine(vector) == pytest.approx(0.8)
+    assert background.best_cosine(vector, language="zh") == pytest.approx(0.6)
+    assert background.best_cosine(vector, language="ja") == pytest.approx(0.8)  # none in it: the whole background
+    assert background.best_cosine(vector, exclude=0, language="zh") == pytest.approx(0.8)  # none left in it
