@@ -32,6 +32,7 @@ from retrieval.loading import SelfCalibrator, build_threshold, load_abstention, 
 from retrieval.questions import Question, is_match, load_questions
 from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
+from retrieval.term_bridge import load_term_bridge
 
 DEFAULT_CACHE = PROJECT_ROOT / "var" / "eval-cache"
 # Embedders whose dense-only configuration runs by default besides the service's own.
@@ -224,7 +225,8 @@ class _Resources:
                 raise RuntimeError(f"no abstention model: {err}") from err
             threshold = None if overridden else build_threshold(index, abstention)
         background = load_background(embedder, self.cache_dir / "background")
-        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold)
+        bridge = load_term_bridge(index, self.cache_dir / "term-bridge") if plan.retrieval.keyword else None
+        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold, bridge)
         warm_up()
         retriever.rank("warm up 预热")
         return retriever

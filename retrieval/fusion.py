@@ -11,6 +11,7 @@ from index.keyword_index import top_positive
 from index.searchable import SearchableBuild
 from index.vector_store import DenseHits
 from retrieval.config import RetrievalConfig
+from retrieval.term_bridge import TermBridge
 
 # Longer questions are cut: the embedder reads ~512 tokens, and segmenting more only costs time.
 MAX_QUESTION_CHARS = 2000
@@ -30,10 +31,12 @@ class Signals:
 class ScoreFusion:
     """Reads a question through the configured signals and fuses them into one score per passage."""
 
-    def __init__(self, index: SearchableBuild, embedder: Embedder, config: RetrievalConfig) -> None:
+    def __init__(self, index: SearchableBuild, embedder: Embedder, config: RetrievalConfig,
+                 bridge: TermBridge | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config
+        self.bridge = bridge  # reads words the corpus never uses as its own words in another script
         self.space = embedder.name
 
     def __call__(self, question: str, vector: np.ndarray | None = None, bigrams: bool = True) -> Signals:
@@ -41,7 +44,10 @@ class ScoreFusion:
         `bigrams`: whether the character-bigram signal counts)."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
-        tokens = self.index.with_synonyms(self.index.tokenize(question))
+        tokens = self.index.tokenize(question)
+        if self.bridge is not None:
+            tokens = self.bridge(tokens, self.index.document_frequency)
+        tokens = self.index.with_synonyms(tokens)
         keyword_order, keyword_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if config.keyword:
             keyword_order, keyword_scores = top_positive(self.index.keyword_scores(tokens), config.candidates)

@@ -27,6 +27,7 @@ from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.config import CONFIGS
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
+from retrieval.term_bridge import load_term_bridge
 
 log = logging.getLogger(__name__)
 CALIBRATION_DIR = Path(__file__).resolve().parent / "abstention" / "models"
@@ -90,7 +91,8 @@ class SelfCalibrator:
         from retrieval.abstention.self_calibration import self_calibrate
 
         background = load_background(self.embedder, self.cache_dir)
-        retriever = Retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k, background)
+        retriever = Retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k, background,
+                              bridge=load_term_bridge(build, self.cache_dir))
         return self_calibrate(retriever).to_dict()
 
 
@@ -178,7 +180,8 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
         abstention, overridden = load_abstention(settings)
         threshold = None if overridden else build_threshold(index, abstention)
     background = load_background(embedder, settings.cache_dir)
-    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold)
+    bridge = load_term_bridge(index, settings.cache_dir) if retrieval.keyword else None
+    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold, bridge)
     warm_up()
     for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
         retriever.ask(question)

@@ -18,6 +18,7 @@ from retrieval.followup import Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
 from retrieval.results import AskResult, Candidate, Explanation, SearchPage
+from retrieval.term_bridge import TermBridge
 
 __all__ = ["CONFIGS", "Ranking", "RetrievalConfig", "Retriever"]
 NO_BACKGROUND = Background([], np.zeros((0, 1), dtype=np.float32))
@@ -37,12 +38,14 @@ class Retriever:
     """Answers questions and keyword searches from one loaded build.
 
     `threshold` overrides the abstention model's own (the build's self-calibrated thresholds);
-    `background` holds the off-topic questions the features measure the top passage against.
+    `background` holds the off-topic questions the features measure the top passage against; `bridge` reads
+    the question's English words that a Chinese corpus never uses as the corpus's own words.
     """
 
     def __init__(self, index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
                  config: RetrievalConfig = CONFIGS["default"], top_k: int = 5,
-                 background: Background = NO_BACKGROUND, threshold: float | AnswerThreshold | None = None) -> None:
+                 background: Background = NO_BACKGROUND, threshold: float | AnswerThreshold | None = None,
+                 bridge: TermBridge | None = None) -> None:
         if config.abstain and abstention is None:
             raise ValueError(f"configuration {config.name!r} needs an abstention model")
         self.index = index
@@ -57,7 +60,8 @@ class Retriever:
             threshold = abstention.threshold
         self.answer_threshold = threshold if isinstance(threshold, AnswerThreshold) else AnswerThreshold(threshold)
         self.threshold = self.answer_threshold.default
-        self.fusion = ScoreFusion(index, embedder, config)
+        self.bridge = bridge
+        self.fusion = ScoreFusion(index, embedder, config, bridge)
         self._features = FeatureExtractor(index, embedder.name, background)
         self._search = KeywordSearch(index)
         self._sections = _sections(index)

@@ -8,9 +8,6 @@ text set (written atomically), so only the first start of an embedder pays for t
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import numpy as np
 
 from index.embedders import Embedder
 from ingest.passage import detect_lang
+from retrieval.embedding_cache import cached_embeddings
 
 BACKGROUND_FILE = Path(__file__).resolve().parent / "background" / "offtopic.txt"
 
@@ -57,21 +55,6 @@ class Background:
 def load_background(embedder: Embedder, cache_dir: Path, path: Path = BACKGROUND_FILE) -> Background:
     """The background embedded by `embedder`, from the cache under `cache_dir` when it holds it."""
     questions = background_questions(path)
-    digest = hashlib.sha256("\n".join(questions).encode("utf-8")).hexdigest()[:16]
-    cache = cache_dir / f"background-{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder.name)}-{digest}.npy"
-    try:
-        vectors = np.load(cache, allow_pickle=False)
-        if vectors.shape == (len(questions), embedder.dim) and vectors.dtype == np.float32:
-            return Background(questions, vectors)
-    except (OSError, ValueError):
-        pass  # missing or unreadable: embed again
-    vectors = np.asarray(embedder.embed_queries(questions), dtype=np.float32)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as handle:
-            np.save(handle, vectors, allow_pickle=False)
-        os.replace(partial, cache)
-    except OSError:
-        pass  # a read-only cache folder costs the next start the embedding, nothing else
+    vectors = cached_embeddings(questions, embedder.embed_queries, embedder.dim, cache_dir,
+                                f"background-{embedder.name}")
     return Background(questions, vectors)

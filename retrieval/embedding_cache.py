@@ -1,0 +1,47 @@
+"""Arrays derived once from fixed inputs (a text list's embeddings, a build's words), kept on disk so that only
+the first start pays for them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def cached_array(cache_dir: Path, name: str, key: str, compute: Callable[[], np.ndarray],
+                 valid: Callable[[np.ndarray], bool]) -> np.ndarray:
+    """`compute()`, read from `cache_dir` when an earlier call stored a `valid` array for the same `name` and `key`.
+
+    The file is named after `name` and a digest of `key`, and written atomically; a read-only or full cache
+    folder costs the next start the computation, nothing else.
+    """
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    cache = cache_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{digest}.npy"
+    try:
+        stored = np.load(cache, allow_pickle=False)
+        if valid(stored):
+            return stored
+    except (OSError, ValueError):
+        pass  # missing or unreadable: compute again
+    array = compute()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+        os.replace(partial, cache)
+    except OSError:
+        pass
+    return array
+
+
+def cached_embeddings(texts: list[str], embed: Callable[[list[str]], np.ndarray], dim: int, cache_dir: Path,
+                      name: str) -> np.ndarray:
+    """`embed(texts)` as float32 rows, cached under `name` and the texts."""
+    return cached_array(cache_dir, name, "\n".join(texts),
+                        lambda: np.asarray(embed(texts), dtype=np.float32).reshape(len(texts), dim),
+                        lambda v: v.shape == (len(texts), dim) and v.dtype == np.float32)
