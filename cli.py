@@ -90,7 +90,7 @@ def ingest(
     )
     calibration = build.calibration
     if calibration:
-        threshold = AnswerThreshold(calibration["threshold"], calibration.get("by_language") or {})
+        threshold = AnswerThreshold.recorded(calibration)
         console.print(
             f"self-calibrated answer threshold {threshold.describe()}: estimated precision "
             f"{calibration['precision']:.3f}, coverage {calibration['coverage']:.3f} "

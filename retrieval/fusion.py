@@ -44,10 +44,7 @@ class ScoreFusion:
         `bigrams`: whether the character-bigram signal counts)."""
         config = self.config
         question = question[:MAX_QUESTION_CHARS]
-        tokens = self.index.tokenize(question)
-        if self.bridge is not None:
-            tokens = self.bridge(tokens, self.index.document_frequency)
-        tokens = self.index.with_synonyms(tokens)
+        tokens = self.keyword_tokens(question)
         keyword_order, keyword_scores = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if config.keyword:
             keyword_order, keyword_scores = top_positive(self.index.keyword_scores(tokens), config.candidates)
@@ -68,6 +65,14 @@ class ScoreFusion:
         else:
             fused[keyword_order] = keyword_scores
         return Signals(tokens, keyword_order, query_vector, hits, fused)
+
+    def keyword_tokens(self, question: str) -> list[str]:
+        """The question's keyword tokens as they are ranked: bridged where the corpus never uses a word, with
+        the curation's synonyms."""
+        tokens = self.index.tokenize(question)
+        if self.bridge is not None:
+            tokens = self.bridge(tokens, self.index.document_frequency)
+        return self.index.with_synonyms(tokens)
 
     def _add_bigrams(self, fused: np.ndarray, question: str, floor: float) -> None:
         """Add the character-bigram signal; its best passages that neither index found join at `floor`."""

@@ -139,8 +139,7 @@ def build_threshold(build: SearchableBuild, model: AbstentionModel) -> AnswerThr
                     "answering with the model's own threshold until then", build.build_id,
                     calibration.get("method"), METHOD)
         return None
-    by_language = calibration.get("by_language") or {}
-    return AnswerThreshold(float(threshold), {str(lang): float(value) for lang, value in by_language.items()})
+    return AnswerThreshold.recorded(calibration)
 
 
 def milvus_config(settings: RetrievalSettings) -> MilvusConfig:

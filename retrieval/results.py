@@ -76,7 +76,7 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """What `ask` decided and why: the result, the threshold it was held to, the ranking and the
-    query's keyword tokens (synonyms included)."""
+    query's keyword tokens as ranked (bridged, synonyms included)."""
 
     result: AskResult
     threshold: float

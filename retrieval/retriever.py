@@ -142,7 +142,7 @@ class Retriever:
         ]
         return Explanation(self._result(question, ranking, reading, None),
                            self.answer_threshold.for_question(question), candidates,
-                           self.index.with_synonyms(self.index.tokenize(reading.text)))
+                           self.fusion.keyword_tokens(reading.text))
 
     def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]

@@ -157,7 +157,7 @@ def calibration_of(examples: list[SelfExample], model_threshold: float, model: s
                    for lang, count in sorted(held_out.items()) if count >= MIN_LANGUAGE_HELD_OUT}
     # Rounded up: a threshold rounded below the model's own, or below the negative it must refuse, would answer it.
     answer_threshold = AnswerThreshold(_round_up(pooled), {lang: _round_up(t) for lang, t in by_language.items()})
-    bar = np.array([answer_threshold.by_language.get(e.language, answer_threshold.default) for e in examples])
+    bar = np.array([answer_threshold.for_language(e.language) for e in examples])
     answered = np.array([e.confidence for e in examples], dtype=np.float64) >= bar
     groups = [np.array([e.group == name for e in examples], dtype=bool) for name in ("held_out", "off_topic")]
     groups = [group for group in groups if group.any()]
