@@ -28,6 +28,7 @@ from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.second_opinion import load_second_opinion
 from retrieval.loading import SelfCalibrator, build_threshold, load_abstention, make_calibrator
 from retrieval.questions import Question, is_match, load_questions
 from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
@@ -226,7 +227,9 @@ class _Resources:
             threshold = None if overridden else build_threshold(index, abstention)
         background = load_background(embedder, self.cache_dir / "background")
         bridge = load_term_bridge(index, self.cache_dir / "term-bridge") if plan.retrieval.keyword else None
-        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold, bridge)
+        second = load_second_opinion(index, self.cache_dir / "second-opinion") if plan.retrieval.abstain else None
+        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold, bridge,
+                              second)
         warm_up()
         retriever.rank("warm up 预热")
         return retriever

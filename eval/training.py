@@ -24,6 +24,7 @@ from index.build import ProgressFactory
 from index.embedders import Embedder
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel, fit
+from retrieval.abstention.second_opinion import load_second_opinion
 from retrieval.abstention.self_calibration import self_examples
 from retrieval.config import CONFIGS
 from retrieval.questions import Question, is_match, load_questions
@@ -68,7 +69,8 @@ def source_examples(source: TrainingSource, embedder: Embedder, cache_dir: Path,
     background = load_background(embedder, cache_dir / "background")
     # Read without the term bridge: fitted on bridged readings, the model's threshold fell to 0.370 and it
     # answered more and less precisely on every held-out set (docs/evaluation.md, "Ninth pass").
-    retriever = Retriever(index, embedder, None, CONFIGS["hybrid"], background=background)
+    retriever = Retriever(index, embedder, None, CONFIGS["hybrid"], background=background,
+                          second_opinion=load_second_opinion(index, cache_dir / "second-opinion"))
     rows, labels = [], []
     questions: Sequence[Question] = ()
     if source.questions is not None:

@@ -23,6 +23,7 @@ from index.searchable import SearchableBuild
 from index.tokenizer import warm_up
 from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.second_opinion import load_second_opinion
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.config import CONFIGS
 from retrieval.retriever import Retriever
@@ -92,7 +93,8 @@ class SelfCalibrator:
 
         background = load_background(self.embedder, self.cache_dir)
         retriever = Retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k, background,
-                              bridge=load_term_bridge(build, self.cache_dir))
+                              bridge=load_term_bridge(build, self.cache_dir),
+                              second_opinion=load_second_opinion(build, self.cache_dir))
         return self_calibrate(retriever).to_dict()
 
 
@@ -180,7 +182,9 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
         threshold = None if overridden else build_threshold(index, abstention)
     background = load_background(embedder, settings.cache_dir)
     bridge = load_term_bridge(index, settings.cache_dir) if retrieval.keyword else None
-    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold, bridge)
+    second_opinion = load_second_opinion(index, settings.cache_dir) if retrieval.dense else None
+    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold, bridge,
+                          second_opinion)
     warm_up()
     for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
         retriever.ask(question)

@@ -70,7 +70,7 @@ class Candidate:
     passage_id: str
     title: str
     score: float
-    signals: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float | None] = field(default_factory=dict)  # None: not measured
 
 
 @dataclass(frozen=True, slots=True)

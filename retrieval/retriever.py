@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -11,6 +12,7 @@ from index.searchable import SearchableBuild
 from retrieval.abstention.background import Background
 from retrieval.abstention.features import DecisionFeatures, FeatureExtractor
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.second_opinion import SecondOpinion
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.answer import answer, refusal
 from retrieval.config import CONFIGS, RetrievalConfig
@@ -39,13 +41,14 @@ class Retriever:
 
     `threshold` overrides the abstention model's own (the build's self-calibrated thresholds);
     `background` holds the off-topic questions the features measure the top passage against; `bridge` reads
-    the question's English words that a Chinese corpus never uses as the corpus's own words.
+    the question's English words that a Chinese corpus never uses as the corpus's own words; `second_opinion`
+    tells the decision whether an independent embedder picks the same top passage.
     """
 
     def __init__(self, index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
                  config: RetrievalConfig = CONFIGS["default"], top_k: int = 5,
                  background: Background = NO_BACKGROUND, threshold: float | AnswerThreshold | None = None,
-                 bridge: TermBridge | None = None) -> None:
+                 bridge: TermBridge | None = None, second_opinion: SecondOpinion | None = None) -> None:
         if config.abstain and abstention is None:
             raise ValueError(f"configuration {config.name!r} needs an abstention model")
         self.index = index
@@ -62,7 +65,8 @@ class Retriever:
         self.threshold = self.answer_threshold.default
         self.bridge = bridge
         self.fusion = ScoreFusion(index, embedder, config, bridge)
-        self._features = FeatureExtractor(index, embedder.name, background)
+        self.second_opinion = second_opinion
+        self._features = FeatureExtractor(index, embedder.name, background, second_opinion)
         self._search = KeywordSearch(index)
         self._sections = _sections(index)
 
@@ -76,8 +80,13 @@ class Retriever:
         return self.decide(question, signals, signals.fused)
 
     def decide(self, question: str, signals: Signals, fused: np.ndarray, exclude: tuple[int, ...] = (),
-               exclude_background: int | None = None) -> Ranking:
-        """The ranking that `fused` scores give, and the confidence that its top passage is right."""
+               exclude_background: int | None = None, settle_at: float | None = None) -> Ranking:
+        """The ranking that `fused` scores give, and the confidence that its top passage is right.
+
+        With `settle_at` (the threshold the answer is held to), the second opinion is asked only when its
+        verdict could move the confidence across it; otherwise it stays unmeasured, and the confidence is the
+        model's without it (the fit's mean in its place), on the same side of the threshold either way.
+        """
         if exclude:
             fused = fused.copy()
             fused[list(exclude)] = -np.inf
@@ -85,9 +94,14 @@ class Retriever:
         passages = ranked.tolist()
         if not passages:
             return Ranking(passages, scores.tolist(), None, 0.0)
-        features = self._features(question, signals, passages[0], exclude, exclude_background)
+        lazy = settle_at is not None and self.abstention is not None
+        features = self._features(question, signals, passages[0], exclude, exclude_background, passages[1:],
+                                  second_opinion=not lazy)
         if features is None:
             return Ranking(passages, scores.tolist(), None, 1.0)
+        if settle_at is not None and self.abstention is not None and not self.abstention.decided_alike(
+                features, settle_at):
+            features = self._features.with_second_opinion(question, features, passages)
         confidence = self.abstention.confidence(features) if self.abstention else 1.0
         return Ranking(passages, scores.tolist(), features, confidence)
 
@@ -108,7 +122,9 @@ class Retriever:
         # A fragment's characters match whatever shares them ("快过期", "是不是"): a question that leans on the
         # conversation is ranked without the character-bigram signal, in both readings.
         alone_signals = self.fusion(question, bigrams=not leans)
-        alone = self.decide(question, alone_signals, alone_signals.fused)
+        # Read alone for good, its decision is all that counts; compared with a joined reading, its confidence too.
+        alone = self.decide(question, alone_signals, alone_signals.fused,
+                            settle_at=None if leans else self.answer_threshold.for_question(question))
         if tokens is None or not leans:
             return alone, own
         if self._off_topic(alone) and self._names_unknown_subject(tokens):
@@ -134,7 +150,9 @@ class Retriever:
         """A hit test: what `ask` answers, the threshold, every ranked candidate with its score, the decision
         features of the top one, and the keyword tokens (synonyms included) of the question as read."""
         ranking, reading = self.read(question, history)
-        top_signals = asdict(ranking.features) if ranking.features is not None else {}
+        # A feature left unmeasured (the second opinion, when it could not change the decision) reads None.
+        top_signals = {name: None if math.isnan(value) else value
+                       for name, value in (asdict(ranking.features) if ranking.features is not None else {}).items()}
         candidates = [
             Candidate(self.index.passages[row].id, self.index.passages[row].title, float(score),
                       top_signals if rank == 0 else {})
@@ -181,15 +199,16 @@ class Retriever:
         scores[preferred] += 1.0  # above any sum of reciprocal ranks
 
     def _with_best_margins(self, joined: Ranking, question: str, alone_signals: Signals) -> Ranking:
-        """The joined ranking, its top's margins taken from the reading where that top stands highest: both
-        readings chose it together, so neither reading's own first place need be it."""
+        """The joined ranking, its top's margins and second opinion taken from the reading where that top stands
+        highest: both readings chose it together, so neither reading's own first place need be it."""
         if joined.features is None or self.abstention is None:
             return joined
-        alone = self._features(question, alone_signals, joined.passages[0])
+        alone = self._features(question, alone_signals, joined.passages[0], candidates=joined.passages[1:])
         if alone is None:
             return joined
         features = replace(joined.features, cos_margin=max(joined.features.cos_margin, alone.cos_margin),
-                           score_margin=max(joined.features.score_margin, alone.score_margin))
+                           score_margin=max(joined.features.score_margin, alone.score_margin),
+                           second_agrees=float(np.fmax(joined.features.second_agrees, alone.second_agrees)))
         return replace(joined, features=features, confidence=self.abstention.confidence(features))
 
     def _names_unknown_subject(self, tokens: list[str]) -> bool:

@@ -68,7 +68,7 @@ def load_term_bridge(index: SearchableBuild, cache_dir: Path) -> TermBridge | No
     if not passages or sum(p.lang == "zh" for p in passages) < MIN_CHINESE_SHARE * len(passages):
         return None
     try:
-        embedder = _word_embedder()
+        embedder = word_embedder()
     except (UnknownEmbedderError, ImportError, OSError) as err:
         log.warning("English words are not read as the corpus's Chinese words: %s", err)
         return None
@@ -81,9 +81,9 @@ def load_term_bridge(index: SearchableBuild, cache_dir: Path) -> TermBridge | No
 
 
 @cache
-def _word_embedder() -> Embedder:
-    """One word embedder per process, whatever the number of builds it bridges; run once, so that the first
-    English question does not pay for starting its session."""
+def word_embedder() -> Embedder:
+    """The USE embedder, one per process whatever the number of builds that use it (the bridge, the second
+    opinion); run once, so that the first question does not pay for starting its session."""
     embedder = make_embedder(WORD_EMBEDDER)
     embedder.embed_queries(["warm-up"])
     return embedder

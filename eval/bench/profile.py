@@ -177,7 +177,8 @@ def timed_retriever(retriever: Retriever, clock: StepClock) -> Retriever:
     abstention = None if retriever.abstention is None else TimedAbstention.wrap(retriever.abstention, clock)
     return Retriever(TimedBuild(retriever.index, clock), TimedEmbedder(retriever.embedder, clock), abstention,
                      retriever.config, top_k=retriever.top_k, background=retriever.background,
-                     threshold=retriever.answer_threshold, bridge=retriever.bridge)
+                     threshold=retriever.answer_threshold, bridge=retriever.bridge,
+                     second_opinion=retriever.second_opinion)
 
 
 def profile_ask(retriever: Retriever, questions: Sequence[str], n: int, warmup: int = 3) -> PathProfile:

@@ -27,7 +27,7 @@ def calibrate(retriever: Retriever, questions: list[Question], min_precision: fl
               ) -> AbstentionModel:
     """Fit the abstention model for the retriever's index and embedder on `questions`."""
     ranker = Retriever(retriever.index, retriever.embedder, None, CONFIGS["hybrid"], retriever.top_k,
-                       retriever.background, bridge=retriever.bridge)
+                       retriever.background, bridge=retriever.bridge, second_opinion=retriever.second_opinion)
     features, labels = calibration_features(ranker, questions)
     if labels.min(initial=1) == labels.max(initial=0):
         raise ValueError("calibration needs both correctly answered and refused/wrong questions")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import astuple, dataclass, fields
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import astuple, dataclass, fields, replace
 from functools import lru_cache
 
 import numpy as np
@@ -12,6 +13,7 @@ from index.searchable import SearchableBuild
 from index.vector_store import FIELD_TITLE
 from ingest.passage import detect_lang
 from retrieval.abstention.background import Background
+from retrieval.abstention.second_opinion import SecondOpinion
 from retrieval.fusion import Signals
 
 
@@ -30,6 +32,7 @@ class DecisionFeatures:
     uncovered_idf: float     # IDF-weighted share of the question's keywords missing from the top passage
     unknown_share: float     # share of the question's keywords that no passage of the corpus uses
     score_margin: float      # the top passage's fused score minus the best other passage's, in the reading's fusion
+    second_agrees: float     # 1 when USE scores the top highest among the first candidates (NaN: not measured)
 
     def to_array(self) -> np.ndarray:
         """The values in `FEATURES` order."""
@@ -42,19 +45,24 @@ FEATURES: tuple[str, ...] = tuple(f.name for f in fields(DecisionFeatures))
 class FeatureExtractor:
     """Computes `DecisionFeatures` for the top passage of one reading of a question."""
 
-    def __init__(self, index: SearchableBuild, space: str, background: Background) -> None:
+    def __init__(self, index: SearchableBuild, space: str, background: Background,
+                 second_opinion: SecondOpinion | None = None) -> None:
         self.index = index
         self.space = space
         self.background = background
+        self.second_opinion = second_opinion
         self._centroid = index.centroid(space)
         self._tokens_of = lru_cache(maxsize=4096)(self._passage_tokens)
 
     def __call__(self, question: str, signals: Signals, top: int, exclude: Collection[int] = (),
-                 exclude_background: int | None = None) -> DecisionFeatures | None:
+                 exclude_background: int | None = None, candidates: Sequence[int] = (), second_opinion: bool = True
+                 ) -> DecisionFeatures | None:
         """The features of passage `top` for this reading; None without a dense reading.
 
         `exclude` are passages taken out of the corpus and `exclude_background` a background question
-        taken out of the background (self-calibration asks held-out entries and background questions).
+        taken out of the background (self-calibration asks held-out entries and background questions);
+        `candidates`: the reading's ranked passages after `top`, among which the second opinion chooses;
+        `second_opinion=False` leaves it unmeasured (NaN), for `with_second_opinion` to add when it is needed.
         """
         vector, hits = signals.vector, signals.hits
         if vector is None or hits is None:
@@ -84,7 +92,16 @@ class FeatureExtractor:
             uncovered_idf=uncovered_idf,
             unknown_share=unknown_share,
             score_margin=_score_margin(signals.fused, top, exclude),
+            second_agrees=self._agrees(question, [top, *candidates]) if second_opinion else math.nan,
         )
+
+    def with_second_opinion(self, question: str, features: DecisionFeatures, ranked: Sequence[int]
+                            ) -> DecisionFeatures:
+        """`features` with the second opinion measured on the ranked passages (`ranked[0]`: the top)."""
+        return replace(features, second_agrees=self._agrees(question, ranked))
+
+    def _agrees(self, question: str, ranked: Sequence[int]) -> float:
+        return self.second_opinion.agrees(question, ranked) if self.second_opinion is not None else math.nan
 
     def _rarity(self, tokens: list[str], covered: frozenset[str]) -> tuple[float, float]:
         """IDF-weighted share of `tokens` not in `covered`, and share of tokens the corpus never uses; a question

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +39,16 @@ class AbstentionModel:
     def confidence(self, features: DecisionFeatures | np.ndarray) -> float:
         """Probability that the top passage is a correct answer."""
         values = features.to_array() if isinstance(features, DecisionFeatures) else features
-        z = (values - np.asarray(self.mean)) / np.asarray(self.scale)
+        # A feature not measured (NaN: no second embedder installed) counts as the fit's average.
+        z = np.nan_to_num((values - np.asarray(self.mean)) / np.asarray(self.scale), nan=0.0)
         logit = float(z @ np.asarray(self.weights) + self.bias)
         return 1.0 / (1.0 + math.exp(-max(min(logit, 40.0), -40.0)))
+
+    def decided_alike(self, features: DecisionFeatures, threshold: float, unmeasured: str = "second_agrees") -> bool:
+        """Whether `features` are answered at `threshold` (or refused) whatever the 0/1 feature `unmeasured` turns
+        out to be: measuring it then cannot change the decision."""
+        low, high = (self.confidence(replace(features, **{unmeasured: value})) for value in (0.0, 1.0))
+        return (low >= threshold) == (high >= threshold)
 
     @property
     def fingerprint(self) -> str:
@@ -82,6 +89,10 @@ def fit(embedder: str, features: np.ndarray, correct: np.ndarray, min_precision:
     """
     from sklearn.linear_model import LogisticRegression
 
+    unmeasured = [name for name, missing in zip(FEATURES, np.isnan(features).any(axis=0), strict=True) if missing]
+    if unmeasured:
+        raise ValueError(f"decision features not measured: {', '.join(unmeasured)} (second_agrees needs the "
+                         f"second embedder: pip install '.[use]')")
     mean = features.mean(axis=0)
     scale = np.where(features.std(axis=0) > 1e-6, features.std(axis=0), 1.0)
     classifier = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)

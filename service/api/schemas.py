@@ -295,7 +295,9 @@ class CandidateOut(BaseModel):
     passage_id: str
     title: str
     score: float
-    signals: dict[str, float] = Field(description="Decision features (of the top passage)")
+    signals: dict[str, float | None] = Field(
+        description="Decision features (of the top passage); null: not measured (the second opinion is asked only "
+                    "when its verdict could change the decision)")
 
 
 class ExplainOut(BaseModel):

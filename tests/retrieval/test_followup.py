@@ -123,7 +123,7 @@ def test_a_follow_up_is_ranked_without_the_character_bigram_signal(retriever: Re
     # A fragment's characters match whatever shares them; read in a conversation it ranks as with no bigrams.
     without = Retriever(retriever.index, retriever.embedder, retriever.abstention,
                         replace(retriever.config, bigram_weight=0.0), retriever.top_k, retriever.background,
-                        retriever.threshold)
+                        retriever.threshold, second_opinion=retriever.second_opinion)
     for question, history in (("那超时了会怎样?", PO_TURN), ("那活动地点临时变了呢?", MDF_TURN)):
         ranking, reading = retriever.read(question, history)
         assert reading.used_history
@@ -145,11 +145,13 @@ def test_a_joined_readings_top_stands_as_far_above_the_rest_as_in_the_reading_it
     margins = []
     for text in (question, reading.text):
         signals = retriever.fusion(text, bigrams=False)
-        features = retriever._features(text, signals, top)
+        features = retriever._features(text, signals, top, candidates=ranking.passages[1:])
         assert features is not None
-        margins.append((features.cos_margin, features.score_margin))
+        margins.append((features.cos_margin, features.score_margin, features.second_agrees))
     assert ranking.features.cos_margin == max(m[0] for m in margins)
     assert ranking.features.score_margin == max(m[1] for m in margins)
+    if retriever.second_opinion is not None:  # the second opinion too, among the joined ranking's candidates
+        assert ranking.features.second_agrees == pytest.approx(max(m[2] for m in margins))
     assert min(m[1] for m in margins) < ranking.features.score_margin  # the two readings disagree here
     assert ranking.confidence == pytest.approx(retriever.abstention.confidence(ranking.features))
 
