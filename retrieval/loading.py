@@ -182,7 +182,8 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
         threshold = None if overridden else build_threshold(index, abstention)
     background = load_background(embedder, settings.cache_dir)
     bridge = load_term_bridge(index, settings.cache_dir) if retrieval.keyword else None
-    second_opinion = load_second_opinion(index, settings.cache_dir) if retrieval.dense else None
+    # Only the abstention model reads it: a configuration that answers everything never asks USE.
+    second_opinion = load_second_opinion(index, settings.cache_dir) if retrieval.abstain else None
     retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold, bridge,
                           second_opinion)
     warm_up()

@@ -94,13 +94,12 @@ class Retriever:
         passages = ranked.tolist()
         if not passages:
             return Ranking(passages, scores.tolist(), None, 0.0)
-        lazy = settle_at is not None and self.abstention is not None
+        settling = self.abstention if settle_at is not None else None  # without a model, every feature is measured
         features = self._features(question, signals, passages[0], exclude, exclude_background, passages[1:],
-                                  second_opinion=not lazy)
+                                  second_opinion=settling is None)
         if features is None:
             return Ranking(passages, scores.tolist(), None, 1.0)
-        if settle_at is not None and self.abstention is not None and not self.abstention.decided_alike(
-                features, settle_at):
+        if settling is not None and not settling.decided_alike(features, settle_at):
             features = self._features.with_second_opinion(question, features, passages)
         confidence = self.abstention.confidence(features) if self.abstention else 1.0
         return Ranking(passages, scores.tolist(), features, confidence)

@@ -16,31 +16,15 @@ from retrieval.abstention.model import AbstentionModel, fit
 from retrieval.abstention.second_opinion import CANDIDATES, SecondOpinion, load_second_opinion
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.retriever import Retriever
+from tests.retrieval.fixed_vectors import FixedVectors
 
 
-class TextVectors:
-    """A stand-in embedder: each known text has a fixed unit vector; it records what it was asked."""
-
-    dim = 3
-    name = "texts"
-
-    def __init__(self, vectors: dict[str, list[float]]) -> None:
-        self.vectors = {text: np.asarray(v, np.float32) / np.linalg.norm(v) for text, v in vectors.items()}
-        self.asked: list[list[str]] = []
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        self.asked.append(texts)
-        return np.stack([self.vectors[t] for t in texts])
-
-    embed_passages = embed_queries
-
-
-def _opinion(embedder: TextVectors, passages: list[str]) -> SecondOpinion:
+def _opinion(embedder: FixedVectors, passages: list[str]) -> SecondOpinion:
     return SecondOpinion(embedder.embed_passages(passages).astype(np.float16), embedder)
 
 
 def test_it_agrees_only_when_the_top_is_the_second_embedders_best_candidate() -> None:
-    embedder = TextVectors({"发票": [1, 0, 0], "手机": [0, 1, 0], "邮箱": [0, 0, 1], "发票怎么开": [0.9, 0.3, 0]})
+    embedder = FixedVectors({"发票": [1, 0, 0], "手机": [0, 1, 0], "邮箱": [0, 0, 1], "发票怎么开": [0.9, 0.3, 0]})
     opinion = _opinion(embedder, ["发票", "手机", "邮箱"])
     assert opinion.agrees("发票怎么开", [0, 1, 2]) == 1.0
     assert opinion.agrees("发票怎么开", [1, 0, 2]) == 0.0
@@ -50,7 +34,7 @@ def test_it_agrees_only_when_the_top_is_the_second_embedders_best_candidate() ->
 
 def test_it_chooses_only_among_the_first_candidates() -> None:
     vectors = {f"p{i}": [1.0, float(i), 0.0] for i in range(CANDIDATES + 2)}
-    embedder = TextVectors({**vectors, "q": [0, 1, 0]})
+    embedder = FixedVectors({**vectors, "q": [0, 1, 0]})
     opinion = _opinion(embedder, list(vectors))
     # The last passage is nearest the question, but it is not among the first CANDIDATES.
     order = [CANDIDATES - 1, *range(CANDIDATES - 1), CANDIDATES + 1]
@@ -68,7 +52,7 @@ def test_the_passage_vectors_are_cached_and_a_new_build_embeds_only_its_new_text
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build, edited = _build(["发票", "手机"]), _build(["发票", "邮箱"])
     texts = [p.embedding_text for p in build.passages + edited.passages]
-    embedder = TextVectors(dict(zip(texts, ([1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]), strict=True)))
+    embedder = FixedVectors(dict(zip(texts, ([1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]), strict=True)))
     monkeypatch.setattr("retrieval.abstention.second_opinion.word_embedder", lambda: embedder)
     first = load_second_opinion(build, tmp_path)  # type: ignore[arg-type]
     again = load_second_opinion(build, tmp_path)  # type: ignore[arg-type]
@@ -83,7 +67,7 @@ def test_the_passage_vectors_are_cached_and_a_new_build_embeds_only_its_new_text
 
 def test_an_unreadable_cache_is_embedded_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build = _build(["发票"])
-    embedder = TextVectors({build.passages[0].embedding_text: [1, 0, 0]})
+    embedder = FixedVectors({build.passages[0].embedding_text: [1, 0, 0]})
     monkeypatch.setattr("retrieval.abstention.second_opinion.word_embedder", lambda: embedder)
     assert load_second_opinion(build, tmp_path) is not None  # type: ignore[arg-type]
     for stored in tmp_path.glob("second-opinion-*.npz"):

@@ -11,28 +11,12 @@ import pytest
 from ingest.passage import Passage
 from retrieval.retriever import Retriever
 from retrieval.term_bridge import TermBridge, corpus_words, load_term_bridge
-
-
-class WordVectors:
-    """A stand-in word embedder: each known word has a fixed unit vector."""
-
-    dim = 3
-    name = "words"
-
-    def __init__(self, vectors: dict[str, list[float]]) -> None:
-        self.vectors = {word: np.asarray(v, np.float32) / np.linalg.norm(v) for word, v in vectors.items()}
-        self.asked: list[list[str]] = []
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        self.asked.append(texts)
-        return np.stack([self.vectors[t] for t in texts])
-
-    embed_passages = embed_queries
+from tests.retrieval.fixed_vectors import FixedVectors
 
 
 def test_only_unknown_latin_words_are_read_as_the_nearest_corpus_word_near_enough() -> None:
-    words = WordVectors({"手机": [1, 0, 0], "发票": [0, 1, 0], "phone": [0.95, 0.1, 0], "weather": [0.4, 0.4, 0.8],
-                         "po": [0, 0, 1]})
+    words = FixedVectors({"手机": [1, 0, 0], "发票": [0, 1, 0], "phone": [0.95, 0.1, 0], "weather": [0.4, 0.4, 0.8],
+                          "po": [0, 0, 1]})
     bridge = TermBridge(["发票", "手机"], np.stack([words.vectors["发票"], words.vectors["手机"]]), words)
     known = {"po": 3}
 
