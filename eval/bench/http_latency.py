@@ -1,7 +1,12 @@
-"""Sequential HTTP latency: the first request after `/readyz`, then keep-alive requests next to raw embeddings."""
+"""Sequential HTTP latency: the first request after `/readyz`, then keep-alive requests next to raw embeddings.
+
+Each `/api/ask` response says in its `Server-Timing` header how long the app took (`app`) and, within it, the
+retrieval (`retrieval`): the round trip splits into the network and uvicorn, the web framework, and retrieval.
+"""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,8 +34,32 @@ class HttpLatency:
     search: Latency
     healthz: Latency
     paired_ask_minus_embed_ms: float
+    ask_split: AskSplit
     errors: int
     rss_after_requests: ProcessMemory
+
+
+@dataclass(frozen=True, slots=True)
+class AskSplit:
+    """Where an `/api/ask` round trip goes, from the responses' `Server-Timing` (medians of per-request values)."""
+
+    app: Latency  # the app's time, first byte of the request to the start of the response
+    retrieval: Latency  # `Retriever.ask` in the worker thread
+    transport_ms: float  # round trip − app: client, loopback network, uvicorn's HTTP parsing
+    framework_ms: float  # app − retrieval: middleware, validation, dependencies, thread hop, JSON
+    paired_retrieval_minus_embed_ms: float  # per-block medians of retrieval minus those of the raw embedding
+
+
+def server_timings(response: httpx.Response) -> dict[str, float]:
+    """The response's `Server-Timing` durations (ms) by name; entries without a duration are left out."""
+    timings = {}
+    for header in response.headers.get_list("server-timing"):
+        for entry in header.split(","):
+            name, *params = (part.strip() for part in entry.split(";"))
+            for param in params:
+                if param.startswith("dur="):
+                    timings[name] = float(param.removeprefix("dur="))
+    return timings
 
 
 def bench_http(server: RunningServer, embedder: Embedder, questions: Sequence[str], n: int) -> HttpLatency:
@@ -58,6 +87,8 @@ def bench_http(server: RunningServer, embedder: Embedder, questions: Sequence[st
         }
         times: dict[str, list[float]] = {kind: [] for kind in calls}
         block_medians: dict[str, list[float]] = {kind: [] for kind in calls}
+        split: dict[str, list[float]] = {"app": [], "retrieval": [], "transport": [], "framework": []}
+        retrieval_medians: list[float] = []
         errors = 0
         size = min(HTTP_BLOCK, n)
         for block in range(max(1, n // size)):
@@ -65,18 +96,45 @@ def bench_http(server: RunningServer, embedder: Embedder, questions: Sequence[st
             for kind in kinds:
                 batch = cycle(questions, size + 1, skip=2 + block * size)
                 calls[kind](batch[0])
-                block_times = []
+                block_times, block_retrieval = [], []
                 for q in batch[1:]:
                     ms, result = timed(lambda q=q, call=calls[kind]: call(q))
                     errors += isinstance(result, httpx.Response) and result.status_code != 200
                     block_times.append(ms)
+                    if kind == "ask" and isinstance(result, httpx.Response):
+                        timing = server_timings(result)
+                        if "app" in timing and "retrieval" in timing:
+                            app, retrieval = timing["app"], timing["retrieval"]
+                            split["app"].append(app)
+                            split["retrieval"].append(retrieval)
+                            split["transport"].append(ms - app)
+                            split["framework"].append(app - retrieval)
+                            block_retrieval.append(retrieval)
                 times[kind] += block_times
                 block_medians[kind].append(statistics.median(block_times))
+                if block_retrieval:
+                    retrieval_medians.append(statistics.median(block_retrieval))
         return HttpLatency(
             startup_s=round(server.startup_s, 3), rss_after_start=rss_after_start,
             cold_ask_ms=round(cold_ask, 3), cold_search_ms=round(cold_search, 3),
             embed=summarize(times["embed"]), ask=summarize(times["ask"]), search=summarize(times["search"]),
             healthz=summarize(times["healthz"]),
             paired_ask_minus_embed_ms=paired(block_medians["ask"], block_medians["embed"]),
+            ask_split=_ask_split(split, retrieval_medians, block_medians["embed"]),
             errors=int(errors), rss_after_requests=server.memory(),
         )
+
+
+def _ask_split(split: dict[str, list[float]], retrieval_medians: list[float], embed_medians: list[float]
+               ) -> AskSplit:
+    """The split of the timed asks; NaN where no response carried both timings (a server without them)."""
+    complete = len(retrieval_medians) == len(embed_medians)
+    return AskSplit(
+        app=summarize(split["app"]), retrieval=summarize(split["retrieval"]),
+        transport_ms=_median(split["transport"]), framework_ms=_median(split["framework"]),
+        paired_retrieval_minus_embed_ms=paired(retrieval_medians, embed_medians) if complete else math.nan,
+    )
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3) if values else math.nan

@@ -26,6 +26,7 @@ from index.vector_store import DenseHits
 from ingest.passage import Passage
 from retrieval.abstention.features import DecisionFeatures
 from retrieval.abstention.model import AbstentionModel
+from retrieval.abstention.second_opinion import SecondOpinion
 from retrieval.results import AskResult, SearchPage
 from retrieval.retriever import Retriever
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 REST = "the rest"
+BRIDGE_STEP = "term bridge (USE words)"
+SECOND_OPINION_STEP = "second opinion (USE query)"
 TOTAL = "total (in process)"
 OUTSIDE = "response model + JSON (outside the call)"
 
@@ -139,15 +142,15 @@ class TimedBuild:
 
 
 class TimedEmbedder:
-    """An `Embedder` that times query embedding."""
+    """An `Embedder` that times query embedding as `label`."""
 
-    def __init__(self, embedder: Embedder, clock: StepClock) -> None:
-        self._embedder, self._clock = embedder, clock
+    def __init__(self, embedder: Embedder, clock: StepClock, label: str = "query embedding") -> None:
+        self._embedder, self._clock, self._label = embedder, clock, label
         self.name, self.dim = embedder.name, embedder.dim
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Timed as "query embedding"."""
-        return self._clock.call("query embedding", lambda: self._embedder.embed_queries(texts))
+        """Timed as the label."""
+        return self._clock.call(self._label, lambda: self._embedder.embed_queries(texts))
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Untimed: not on the query path."""
@@ -172,13 +175,17 @@ class TimedAbstention(AbstentionModel):
 
 
 def timed_retriever(retriever: Retriever, clock: StepClock) -> Retriever:
-    """A retriever like `retriever` (same build, embedder, model, threshold, background, configuration) whose
-    steps `clock` times."""
+    """A retriever like `retriever` (same build, embedder, model, threshold, background, configuration, term bridge
+    and second opinion) whose steps `clock` times."""
     abstention = None if retriever.abstention is None else TimedAbstention.wrap(retriever.abstention, clock)
+    bridge, second = retriever.bridge, retriever.second_opinion
+    if bridge is not None:
+        bridge = dataclasses.replace(bridge, embedder=TimedEmbedder(bridge.embedder, clock, BRIDGE_STEP))
+    if second is not None:  # a new one: its own cache of question vectors starts empty
+        second = SecondOpinion(second.vectors, TimedEmbedder(second.embedder, clock, SECOND_OPINION_STEP))
     return Retriever(TimedBuild(retriever.index, clock), TimedEmbedder(retriever.embedder, clock), abstention,
                      retriever.config, top_k=retriever.top_k, background=retriever.background,
-                     threshold=retriever.answer_threshold, bridge=retriever.bridge,
-                     second_opinion=retriever.second_opinion)
+                     threshold=retriever.answer_threshold, bridge=bridge, second_opinion=second)
 
 
 def profile_ask(retriever: Retriever, questions: Sequence[str], n: int, warmup: int = 3) -> PathProfile:
@@ -211,5 +218,14 @@ def profile_ask(retriever: Retriever, questions: Sequence[str], n: int, warmup: 
 
 
 def _medians(steps: dict[str, list[float]], n: int) -> dict[str, float]:
-    """Median per step, for the steps every call went through."""
-    return {name: round(float(np.median(v)), 4) for name, v in steps.items() if len(v) == n}
+    """Median per step; a step some calls skip (the USE query, asked only when it decides) gets the median of the
+    calls that ran it, and its share of the calls."""
+    medians = {}
+    for name, values in steps.items():
+        median = round(float(np.median(values)), 4)
+        if len(values) == n:
+            medians[name] = median
+        else:
+            medians[f"{name}, when run"] = median
+            medians[f"{name}: share of calls"] = round(len(values) / n, 3)
+    return medians

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.bench.profile import StepClock, profile_ask, timed_retriever
+from eval.bench.profile import BRIDGE_STEP, SECOND_OPINION_STEP, StepClock, profile_ask, timed_retriever
 from eval.bench.stats import timed
 from index.embedders import Embedder
 from retrieval.loading import load_retriever
@@ -51,3 +51,23 @@ def test_the_profile_has_a_median_per_step_and_the_rest(retriever: Retriever) ->
         <= set(profile.ask)
     assert {"bm25 scores", "the rest", "total (in process)"} <= set(profile.search)
     assert profile.ask["query embedding"] < profile.ask["total (in process)"]
+
+
+def test_the_second_opinions_query_is_a_step_of_its_own(retriever: Retriever) -> None:
+    if retriever.second_opinion is None:
+        pytest.skip("the USE extra is not installed")
+    clock = StepClock()
+    profiled = timed_retriever(retriever, clock)
+    question = "PO提交后多久能验证完"
+    assert profiled.rank(question) == retriever.rank(question)  # ranked without a bar: USE is always asked
+    assert clock.spent[SECOND_OPINION_STEP] > 0
+
+
+def test_a_step_some_calls_skip_is_reported_with_its_share(retriever: Retriever) -> None:
+    if retriever.bridge is None:
+        pytest.skip("the USE extra is not installed")
+    # Only the first question has a word no passage uses: the term bridge embeds words for one call in two.
+    profile = profile_ask(retriever, ["How do I renew my widget licence?", "PO提交后多久能验证完"], n=2, warmup=0)
+    assert profile.ask[f"{BRIDGE_STEP}: share of calls"] == 0.5
+    assert profile.ask[f"{BRIDGE_STEP}, when run"] > 0
+    assert BRIDGE_STEP not in profile.ask

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from eval.bench.http_latency import server_timings
 from tests.conftest import PROJECT
 from tests.service.conftest import OFF_TOPIC, PO_QUESTION, ClientFactory
 
@@ -95,3 +96,15 @@ def test_multiprocess_metrics_add_up_across_workers_and_restarts(tmp_path: Path)
     assert _value(samples, "faq_answers_total", outcome="abstained") == 3
     assert _value(samples, "faq_http_request_duration_seconds_count", route="/api/ask", method="POST") == 12
     assert len(list(metrics_dir.glob("*.db"))) >= 3
+
+
+def test_server_timing_tells_the_apps_time_and_retrievals_apart(make_client: ClientFactory) -> None:
+    client = make_client(answer_cache_size=16)
+    first = server_timings(client.post("/api/ask", json={"question": PO_QUESTION}))
+    assert set(first) == {"app", "retrieval"}
+    assert 0 < first["retrieval"] <= first["app"]
+    repeat = server_timings(client.post("/api/ask", json={"question": PO_QUESTION}))
+    assert set(repeat) == {"app"}  # answered from the answer cache: nothing retrieved
+    assert repeat["app"] < first["retrieval"]
+    assert set(server_timings(client.get("/healthz"))) == {"app"}
+    assert set(server_timings(client.post("/api/ask", json={"question": " "}))) == {"app"}  # refused before retrieval

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from retrieval.results import AskResult
 from retrieval.retriever import Retriever
 from service.answer_cache import cache_key
 from service.api.deps import INDEX_BUILD_HEADER_DOC, ServingDep, check_length, mark_build
 from service.api.routes.passages import link_for
 from service.api.schemas import AskIn, AskOut, CitationOut, ErrorOut, SuggestionOut
+from service.metrics import server_timing
 
 router = APIRouter(tags=["chat"])  # rate-limited by `serving`
 
@@ -30,7 +34,8 @@ async def ask(body: AskIn, request: Request, response: Response, serving: Servin
     """Answer a question from the FAQ with a citation, or decline (`answered: false`) with suggestions.
 
     A question this worker already answered from the same build is answered from its cache, on the event
-    loop; otherwise retrieval (CPU-bound) runs in the thread pool, keeping the event loop free.
+    loop; otherwise retrieval (CPU-bound) runs in the thread pool, keeping the event loop free, and its time is
+    reported as `Server-Timing: retrieval;dur=<ms>`.
     """
     retriever, services = serving.retriever, serving.services
     settings, cache = services.settings, services.answers
@@ -44,7 +49,8 @@ async def ask(body: AskIn, request: Request, response: Response, serving: Servin
     key = cache_key(retriever.index.manifest.build_id, body.question, history, body.lang)
     result = cache.get(key)
     if result is None:
-        result = await run_in_threadpool(retriever.ask, body.question, history=history or None, lang=body.lang)
+        result, seconds = await run_in_threadpool(_timed_ask, retriever, body.question, history, body.lang)
+        response.headers.append("Server-Timing", server_timing("retrieval", seconds))
         cache.put(key, result)
     services.metrics.observe_answer(result.answered)
     # Logged, and queued for maintainers when refused or unsure, by the queue's background writer: the answer
@@ -65,6 +71,14 @@ async def ask(body: AskIn, request: Request, response: Response, serving: Servin
         read_as=result.read_as if result.used_history else None,
         handoff_url=None if result.answered or settings.handoff_url is None else str(settings.handoff_url),
     )
+
+
+def _timed_ask(retriever: Retriever, question: str, history: list[tuple[str, str]], lang: str | None
+               ) -> tuple[AskResult, float]:
+    """`retriever.ask` and the seconds it took (in the worker thread: the hop to it is not counted)."""
+    started = time.perf_counter()
+    result = retriever.ask(question, history=history or None, lang=lang)
+    return result, time.perf_counter() - started
 
 
 def _passage_lang(retriever: Retriever, passage_id: str) -> str:
