@@ -26,14 +26,18 @@ from ingest.curation import apply_curation, load_curation
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
 from ingest.registry import iter_files, parse_paths
-from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
-from retrieval.abstention.second_opinion import load_second_opinion
-from retrieval.loading import SelfCalibrator, build_threshold, load_abstention, make_calibrator
+from retrieval.loading import (
+    PartCaches,
+    SelfCalibrator,
+    assemble_retriever,
+    build_threshold,
+    load_abstention,
+    make_calibrator,
+)
 from retrieval.questions import Question, is_match, load_questions
 from retrieval.retriever import CONFIGS, RetrievalConfig, Retriever
 from retrieval.settings import PROJECT_ROOT, RetrievalSettings
-from retrieval.term_bridge import load_term_bridge
 
 DEFAULT_CACHE = PROJECT_ROOT / "var" / "eval-cache"
 # Embedders whose dense-only configuration runs by default besides the service's own.
@@ -225,11 +229,9 @@ class _Resources:
             except Exception as err:  # missing or mismatched calibration
                 raise RuntimeError(f"no abstention model: {err}") from err
             threshold = None if overridden else build_threshold(index, abstention)
-        background = load_background(embedder, self.cache_dir / "background")
-        bridge = load_term_bridge(index, self.cache_dir / "term-bridge") if plan.retrieval.keyword else None
-        second = load_second_opinion(index, self.cache_dir / "second-opinion") if plan.retrieval.abstain else None
-        retriever = Retriever(index, embedder, abstention, plan.retrieval, top_k, background, threshold, bridge,
-                              second)
+        caches = PartCaches(self.cache_dir / "background", self.cache_dir / "term-bridge",
+                            self.cache_dir / "second-opinion")
+        retriever = assemble_retriever(index, embedder, abstention, plan.retrieval, top_k, caches, threshold)
         warm_up()
         retriever.rank("warm up 预热")
         return retriever

@@ -6,37 +6,67 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
+
+
+@contextmanager
+def cache_lock(path: Path) -> Iterator[None]:
+    """Hold the cross-process lock file `path` while the body runs, so that processes starting together compute
+    a cache once and the others wait to read it; where the lock cannot be created (a read-only cache folder),
+    the body runs unlocked."""
+    lock: FileLock | None = FileLock(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created here: on some unwritable folders FileLock would keep retrying instead of failing.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+        lock.acquire()
+    except OSError:
+        lock = None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def cached_array(cache_dir: Path, name: str, key: str, compute: Callable[[], np.ndarray],
                  valid: Callable[[np.ndarray], bool]) -> np.ndarray:
     """`compute()`, read from `cache_dir` when an earlier call stored a `valid` array for the same `name` and `key`.
 
-    The file is named after `name` and a digest of `key`, and written atomically; a read-only or full cache
-    folder costs the next start the computation, nothing else.
+    The file is named after `name` and a digest of `key`, and written atomically; a process that finds another
+    computing it waits and reads its file. A read-only or full cache folder costs the next start the computation,
+    nothing else.
     """
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     cache = cache_dir / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{digest}.npy"
+    if (stored := _load(cache, valid)) is not None:
+        return stored
+    with cache_lock(cache.with_suffix(".lock")):
+        if (stored := _load(cache, valid)) is not None:
+            return stored  # computed by the process this one waited for
+        array = compute()
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as handle:
+                np.save(handle, array, allow_pickle=False)
+            os.replace(partial, cache)
+        except OSError:
+            pass
+    return array
+
+
+def _load(cache: Path, valid: Callable[[np.ndarray], bool]) -> np.ndarray | None:
     try:
         stored = np.load(cache, allow_pickle=False)
-        if valid(stored):
-            return stored
+        return stored if valid(stored) else None
     except (OSError, ValueError):
-        pass  # missing or unreadable: compute again
-    array = compute()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as handle:
-            np.save(handle, array, allow_pickle=False)
-        os.replace(partial, cache)
-    except OSError:
-        pass
-    return array
+        return None  # missing or unreadable: compute again
 
 
 def cached_embeddings(texts: list[str], embed: Callable[[list[str]], np.ndarray], dim: int, cache_dir: Path,

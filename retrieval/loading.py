@@ -25,7 +25,7 @@ from retrieval.abstention.background import load_background
 from retrieval.abstention.model import AbstentionModel
 from retrieval.abstention.second_opinion import load_second_opinion
 from retrieval.abstention.threshold import AnswerThreshold
-from retrieval.config import CONFIGS
+from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 from retrieval.term_bridge import load_term_bridge
@@ -72,6 +72,32 @@ def load_abstention(settings: RetrievalSettings) -> tuple[AbstentionModel, bool]
 
 
 @dataclass(frozen=True, slots=True)
+class PartCaches:
+    """Where a retriever's parts keep what they derive once: its background, term bridge and second opinion."""
+
+    background: Path
+    term_bridge: Path
+    second_opinion: Path
+
+    @classmethod
+    def shared(cls, cache_dir: Path) -> PartCaches:
+        """All three in one folder, as the service keeps them."""
+        return cls(cache_dir, cache_dir, cache_dir)
+
+
+def assemble_retriever(index: SearchableBuild, embedder: Embedder, abstention: AbstentionModel | None,
+                       config: RetrievalConfig, top_k: int, cache_dir: Path | PartCaches,
+                       threshold: float | AnswerThreshold | None = None) -> Retriever:
+    """A retriever with its parts: the background always, the term bridge when `config` reads keywords, the second
+    opinion when it abstains (only the abstention model asks it). Not warmed up."""
+    caches = cache_dir if isinstance(cache_dir, PartCaches) else PartCaches.shared(cache_dir)
+    background = load_background(embedder, caches.background)
+    bridge = load_term_bridge(index, caches.term_bridge) if config.keyword else None
+    second_opinion = load_second_opinion(index, caches.second_opinion) if config.abstain else None
+    return Retriever(index, embedder, abstention, config, top_k, background, threshold, bridge, second_opinion)
+
+
+@dataclass(frozen=True, slots=True)
 class SelfCalibrator:
     """What `faq ingest` runs on a new build before publishing it: the build's self-calibration for `model`."""
 
@@ -91,10 +117,8 @@ class SelfCalibrator:
         """The calibration the manifest records."""
         from retrieval.abstention.self_calibration import self_calibrate
 
-        background = load_background(self.embedder, self.cache_dir)
-        retriever = Retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k, background,
-                              bridge=load_term_bridge(build, self.cache_dir),
-                              second_opinion=load_second_opinion(build, self.cache_dir))
+        retriever = assemble_retriever(build, self.embedder, self.model, CONFIGS["default"], self.top_k,
+                                       self.cache_dir)
         return self_calibrate(retriever).to_dict()
 
 
@@ -168,8 +192,6 @@ def open_build(settings: RetrievalSettings, embedder: Embedder) -> SearchableBui
     return ensure_index(settings, embedder)
 
 
-
-
 def load_retriever(settings: RetrievalSettings, config: str = "default", embedder: Embedder | None = None
                    ) -> Retriever:
     """A ready retriever: index open, abstention loaded, models and dictionaries warmed up."""
@@ -180,12 +202,8 @@ def load_retriever(settings: RetrievalSettings, config: str = "default", embedde
     if retrieval.abstain:
         abstention, overridden = load_abstention(settings)
         threshold = None if overridden else build_threshold(index, abstention)
-    background = load_background(embedder, settings.cache_dir)
-    bridge = load_term_bridge(index, settings.cache_dir) if retrieval.keyword else None
-    # Only the abstention model reads it: a configuration that answers everything never asks USE.
-    second_opinion = load_second_opinion(index, settings.cache_dir) if retrieval.abstain else None
-    retriever = Retriever(index, embedder, abstention, retrieval, settings.top_k, background, threshold, bridge,
-                          second_opinion)
+    retriever = assemble_retriever(index, embedder, abstention, retrieval, settings.top_k, settings.cache_dir,
+                                   threshold)
     warm_up()
     for question in WARM_UP_QUESTIONS:  # every step of an answer runs once before the first request
         retriever.ask(question)

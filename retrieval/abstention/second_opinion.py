@@ -25,6 +25,7 @@ import numpy as np
 
 from index.embedders import Embedder, UnknownEmbedderError
 from index.searchable import SearchableBuild
+from retrieval.embedding_cache import cache_lock
 from retrieval.term_bridge import word_embedder
 
 log = logging.getLogger(__name__)
@@ -82,22 +83,33 @@ def passage_vectors(texts: list[str], embedder: Embedder, cache_dir: Path) -> np
     prefix = f"second-opinion-{embedder.name}-"
     path = cache_dir / f"{prefix}{hashlib.sha256(keys.tobytes()).hexdigest()[:16]}.npz"
     shape = (len(texts), embedder.dim)
+    if (stored := _stored(path, keys, shape)) is not None:
+        return stored
+    # One process embeds, those starting beside it wait and read its file (or reuse its rows for another build).
+    with cache_lock(cache_dir / f"second-opinion-{embedder.name}.lock"):
+        if (stored := _stored(path, keys, shape)) is not None:
+            return stored
+        known: dict[bytes, np.ndarray] = {}
+        for earlier in sorted(cache_dir.glob(f"{prefix}*.npz"), key=_mtime):  # the newest last: its rows win
+            if (previous := _read(earlier)) is not None and previous[1].shape[1:] == shape[1:]:
+                known.update(zip(previous[0].tolist(), previous[1], strict=True))
+        vectors = np.zeros(shape, dtype=np.float16)
+        todo = [i for i, key in enumerate(keys.tolist()) if key not in known]
+        for i, key in enumerate(keys.tolist()):
+            if key in known:
+                vectors[i] = known[key]
+        for i in todo:  # one at a time: USE quantizes per batch, and alone a text's vector is the same in every build
+            vectors[i] = embedder.embed_passages([texts[i]])[0]
+        _write(path, keys, vectors, prefix)
+    return vectors
+
+
+def _stored(path: Path, keys: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """The vectors stored at `path`, when they are those of `keys`."""
     stored = _read(path)
     if stored is not None and stored[1].shape == shape and np.array_equal(stored[0], keys):
         return stored[1]
-    known: dict[bytes, np.ndarray] = {}
-    for earlier in sorted(cache_dir.glob(f"{prefix}*.npz"), key=_mtime):  # the newest last: its rows win
-        if (previous := _read(earlier)) is not None and previous[1].shape[1:] == shape[1:]:
-            known.update(zip(previous[0].tolist(), previous[1], strict=True))
-    vectors = np.zeros(shape, dtype=np.float16)
-    todo = [i for i, key in enumerate(keys.tolist()) if key not in known]
-    for i, key in enumerate(keys.tolist()):
-        if key in known:
-            vectors[i] = known[key]
-    for i in todo:  # one at a time: USE quantizes per batch, and alone a text's vector is the same in every build
-        vectors[i] = embedder.embed_passages([texts[i]])[0]
-    _write(path, keys, vectors, prefix)
-    return vectors
+    return None
 
 
 def _read(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
