@@ -211,8 +211,12 @@ class Retriever:
         return replace(joined, features=features, confidence=self.abstention.confidence(features))
 
     def _names_unknown_subject(self, tokens: list[str]) -> bool:
-        """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses."""
+        """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses, nor the
+        term bridge reads as one of the corpus's words: in a Chinese corpus every English word is unused, and
+        "appeal" read as 异议 names the corpus's own subject."""
         nouns = self.index.nouns(tokens)
+        if self.bridge is not None:
+            nouns = self.bridge(nouns, self.index.document_frequency)
         return bool(nouns) and not self.index.document_frequency(nouns).all()
 
     @staticmethod
