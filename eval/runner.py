@@ -194,6 +194,9 @@ class _Resources:
                  abstention_loader: AbstentionLoader, progress: ProgressFactory | None,
                  settings: RetrievalSettings) -> None:
         self.corpus, self.cache_dir, self.settings = corpus, cache_dir, settings
+        # The retrievers' parts and the builds' self-calibration share these: the passages' USE vectors are
+        # embedded once per corpus.
+        self.caches = PartCaches(cache_dir / "background", cache_dir / "term-bridge", cache_dir / "second-opinion")
         self.embedder_factory, self.abstention_loader, self.progress = embedder_factory, abstention_loader, progress
         self._embedders: dict[str, Embedder | str] = {}
         self._indexes: dict[str, LoadedBuild | str] = {}
@@ -213,8 +216,9 @@ class _Resources:
         if name not in self._indexes:
             try:
                 settings = self.settings.model_copy(update={"embedder": name})
-                self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress,
-                                                   make_calibrator(settings, embedder), settings.curation_dir)
+                calibrator = make_calibrator(settings, embedder, self.caches)
+                self._indexes[name] = cached_index(self.corpus, embedder, self.cache_dir, self.progress, calibrator,
+                                                   settings.curation_dir)
             except Exception as err:  # reported, the other configurations still run
                 self._indexes[name] = f"index for {name!r} failed: {type(err).__name__}: {err}"
         return _value(self._indexes[name])
@@ -229,9 +233,7 @@ class _Resources:
             except Exception as err:  # missing or mismatched calibration
                 raise RuntimeError(f"no abstention model: {err}") from err
             threshold = None if overridden else build_threshold(index, abstention)
-        caches = PartCaches(self.cache_dir / "background", self.cache_dir / "term-bridge",
-                            self.cache_dir / "second-opinion")
-        retriever = assemble_retriever(index, embedder, abstention, plan.retrieval, top_k, caches, threshold)
+        retriever = assemble_retriever(index, embedder, abstention, plan.retrieval, top_k, self.caches, threshold)
         warm_up()
         retriever.rank("warm up 预热")
         return retriever

@@ -103,7 +103,7 @@ class SelfCalibrator:
 
     model: AbstentionModel
     embedder: Embedder
-    cache_dir: Path
+    cache_dir: Path | PartCaches  # where the retriever it calibrates keeps its parts' caches
     top_k: int = 5
 
     @property
@@ -122,16 +122,17 @@ class SelfCalibrator:
         return self_calibrate(retriever).to_dict()
 
 
-def make_calibrator(settings: RetrievalSettings, embedder: Embedder) -> SelfCalibrator | None:
-    """The self-calibration of new builds; None when a hand-fitted model overrides it anyway, or no model
-    ships for this embedder."""
+def make_calibrator(settings: RetrievalSettings, embedder: Embedder, caches: Path | PartCaches | None = None
+                    ) -> SelfCalibrator | None:
+    """The self-calibration of new builds (its parts cached in `caches`, by default the settings' cache folder); None
+    when a hand-fitted model overrides it anyway, or no model ships for this embedder."""
     if calibration_override_path(settings).is_file() or not shipped_model_path(embedder.name).is_file():
         return None
     try:
         model = AbstentionModel.load(shipped_model_path(embedder.name))
     except (OSError, ValueError, TypeError) as err:
         raise CalibrationMissingError(f"the shipped abstention model cannot be read: {err}") from err
-    return SelfCalibrator(model, embedder, settings.cache_dir, settings.top_k)
+    return SelfCalibrator(model, embedder, caches or settings.cache_dir, settings.top_k)
 
 
 def ensure_index(settings: RetrievalSettings, embedder: Embedder, embed_progress: ProgressFactory | None = None

@@ -12,6 +12,7 @@ candidates of a question are ever compared.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import logging
 import math
@@ -90,7 +91,7 @@ def passage_vectors(texts: list[str], embedder: Embedder, cache_dir: Path) -> np
         if (stored := _stored(path, keys, shape)) is not None:
             return stored
         known: dict[bytes, np.ndarray] = {}
-        for earlier in sorted(cache_dir.glob(f"{prefix}*.npz"), key=_mtime):  # the newest last: its rows win
+        for earlier in _stored_builds(cache_dir, prefix):  # the newest last: its rows win
             if (previous := _read(earlier)) is not None and previous[1].shape[1:] == shape[1:]:
                 known.update(zip(previous[0].tolist(), previous[1], strict=True))
         vectors = np.zeros(shape, dtype=np.float16)
@@ -110,6 +111,12 @@ def _stored(path: Path, keys: np.ndarray, shape: tuple[int, int]) -> np.ndarray 
     if stored is not None and stored[1].shape == shape and np.array_equal(stored[0], keys):
         return stored[1]
     return None
+
+
+def _stored_builds(cache_dir: Path, prefix: str) -> list[Path]:
+    """The builds' files stored under `prefix`, oldest first (not those of an embedder whose name merely starts with
+    this one's: `use-large` beside `use`)."""
+    return sorted(cache_dir.glob(f"{glob.escape(prefix)}{'[0-9a-f]' * 16}.npz"), key=_mtime)
 
 
 def _read(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -132,7 +139,7 @@ def _write(path: Path, keys: np.ndarray, vectors: np.ndarray, prefix: str) -> No
         with partial.open("wb") as handle:
             np.savez(handle, keys=keys, vectors=vectors)
         os.replace(partial, path)
-        for old in sorted(path.parent.glob(f"{prefix}*.npz"), key=_mtime, reverse=True)[KEEP_BUILDS:]:
+        for old in _stored_builds(path.parent, prefix)[:-KEEP_BUILDS]:
             old.unlink(missing_ok=True)
     except OSError:
         pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,13 @@ import pytest
 from ingest.passage import Passage
 from retrieval.abstention.features import FEATURES, DecisionFeatures
 from retrieval.abstention.model import AbstentionModel, fit
-from retrieval.abstention.second_opinion import CANDIDATES, SecondOpinion, load_second_opinion
+from retrieval.abstention.second_opinion import (
+    CANDIDATES,
+    KEEP_BUILDS,
+    SecondOpinion,
+    load_second_opinion,
+    passage_vectors,
+)
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.retriever import Retriever
 from tests.retrieval.fixed_vectors import FixedVectors
@@ -75,6 +82,20 @@ def test_an_unreadable_cache_is_embedded_again(tmp_path: Path, monkeypatch: pyte
     opinion = load_second_opinion(build, tmp_path)  # type: ignore[arg-type]
     assert opinion is not None and len(embedder.asked) == 2
     np.testing.assert_array_equal(opinion.vectors, np.array([[1, 0, 0]], dtype=np.float16))
+
+
+def test_another_embedders_stored_vectors_are_neither_read_nor_pruned(tmp_path: Path) -> None:
+    # "fixed-large" starts like "fixed-": its file must not lend rows to "fixed", nor count among its builds.
+    texts = [f"第{i}条" for i in range(KEEP_BUILDS + 1)]
+    other = tmp_path / "second-opinion-fixed-large-0123456789abcdef.npz"
+    keys = np.array([hashlib.sha256(texts[0].encode("utf-8")).digest()[:16]], dtype="S16")  # a row for texts[0]
+    np.savez(other, keys=keys, vectors=np.zeros((1, 3), dtype=np.float16))
+    embedder = FixedVectors({text: [1, i, 0] for i, text in enumerate(texts)})
+    for i in range(KEEP_BUILDS + 1):  # one build per text, enough to prune this embedder's oldest
+        passage_vectors([texts[i]], embedder, tmp_path)  # type: ignore[arg-type]
+    assert other.exists()
+    assert len(list(tmp_path.glob("second-opinion-fixed-????????????????.npz"))) == KEEP_BUILDS
+    assert embedder.asked == [[text] for text in texts]
 
 
 def test_without_the_second_embedder_the_feature_counts_as_the_fits_average(retriever: Retriever) -> None:

@@ -25,7 +25,7 @@ from retrieval.abstention.self_calibration import (
     self_examples,
 )
 from retrieval.abstention.threshold import AnswerThreshold
-from retrieval.loading import build_threshold, load_retriever, shipped_model_path
+from retrieval.loading import PartCaches, build_threshold, load_retriever, make_calibrator, shipped_model_path
 from retrieval.retriever import Retriever
 from retrieval.settings import RetrievalSettings
 from tests.conftest import CORPUS
@@ -167,3 +167,18 @@ def test_a_retriever_holds_each_question_to_the_threshold_of_its_language(retrie
     assert held.ask("PO怎么报备").answered
     assert not held.ask("How do I register a PO?").answered
     assert held.explain("How do I register a PO?").threshold == pytest.approx(1.01)
+
+
+def test_the_self_calibrator_keeps_its_parts_caches_where_it_is_told(corpus_index: Path, embedder: Embedder,
+                                                                     retriever: Retriever, tmp_path: Path) -> None:
+    # faq eval calibrates its builds with the caches its retrievers read: the passages' USE vectors once per corpus.
+    settings = RetrievalSettings(_env_file=None, index_dir=corpus_index, cache_dir=tmp_path / "service")  # type: ignore[call-arg]
+    caches = PartCaches(tmp_path / "background", tmp_path / "term-bridge", tmp_path / "second-opinion")
+    calibrator = make_calibrator(settings, embedder, caches)
+    assert calibrator is not None and make_calibrator(settings, embedder).cache_dir == settings.cache_dir
+    recorded = calibrator(LoadedBuild.open(corpus_index))
+    assert recorded["method"] == METHOD
+    assert list((tmp_path / "background").iterdir())
+    if retriever.second_opinion is not None:  # the use extra is installed
+        assert list((tmp_path / "second-opinion").glob("second-opinion-*.npz"))
+    assert not (tmp_path / "service").exists()
