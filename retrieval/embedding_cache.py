@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from filelock import FileLock
@@ -50,15 +51,22 @@ def cached_array(cache_dir: Path, name: str, key: str, compute: Callable[[], np.
         if (stored := _load(cache, valid)) is not None:
             return stored  # computed by the process this one waited for
         array = compute()
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_suffix(f".{os.getpid()}.tmp")
-            with partial.open("wb") as handle:
-                np.save(handle, array, allow_pickle=False)
-            os.replace(partial, cache)
-        except OSError:
-            pass
+        store_atomically(cache, lambda handle: np.save(handle, array, allow_pickle=False))
     return array
+
+
+def store_atomically(path: Path, write: Callable[[BinaryIO], None]) -> bool:
+    """Write `path` through `write` into a file of this process's own, then put it in place; False when the folder
+    cannot be written (a read-only or full cache: the next start computes again, nothing else is lost)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            write(handle)
+        os.replace(partial, path)
+    except OSError:
+        return False
+    return True
 
 
 def _load(cache: Path, valid: Callable[[np.ndarray], bool]) -> np.ndarray | None:

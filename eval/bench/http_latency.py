@@ -131,10 +131,6 @@ def _ask_split(split: dict[str, list[float]], retrieval_medians: list[float], em
     complete = len(retrieval_medians) == len(embed_medians)
     return AskSplit(
         app=summarize(split["app"]), retrieval=summarize(split["retrieval"]),
-        transport_ms=_median(split["transport"]), framework_ms=_median(split["framework"]),
+        transport_ms=summarize(split["transport"]).p50, framework_ms=summarize(split["framework"]).p50,
         paired_retrieval_minus_embed_ms=paired(retrieval_medians, embed_medians) if complete else math.nan,
     )
-
-
-def _median(values: list[float]) -> float:
-    return round(statistics.median(values), 3) if values else math.nan

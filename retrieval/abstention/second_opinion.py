@@ -16,7 +16,6 @@ import glob
 import hashlib
 import logging
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +25,7 @@ import numpy as np
 
 from index.embedders import Embedder, UnknownEmbedderError
 from index.searchable import SearchableBuild
-from retrieval.embedding_cache import cache_lock
+from retrieval.embedding_cache import cache_lock, store_atomically
 from retrieval.term_bridge import word_embedder
 
 log = logging.getLogger(__name__)
@@ -133,12 +132,9 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
 def _write(path: Path, keys: np.ndarray, vectors: np.ndarray, prefix: str) -> None:
     """Store atomically, then drop all but the newest `KEEP_BUILDS`; a read-only or full cache costs the next start
     the embedding, nothing else."""
+    if not store_atomically(path, lambda handle: np.savez(handle, keys=keys, vectors=vectors)):
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        with partial.open("wb") as handle:
-            np.savez(handle, keys=keys, vectors=vectors)
-        os.replace(partial, path)
         for old in _stored_builds(path.parent, prefix)[:-KEEP_BUILDS]:
             old.unlink(missing_ok=True)
     except OSError:
