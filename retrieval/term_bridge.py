@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,11 @@ class TermBridge:
     vectors: np.ndarray
     embedder: Embedder
     min_cosine: float = MIN_COSINE
+    _nearest: Callable[[tuple[str, ...]], dict[str, str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A follow-up's nouns are bridged again after its ranking bridged its tokens: the same words, read once.
+        object.__setattr__(self, "_nearest", lru_cache(maxsize=1024)(self._read_as))
 
     def __call__(self, tokens: list[str], document_frequency: Callable[[list[str]], np.ndarray]) -> list[str]:
         """`tokens` with each Latin word that no passage uses replaced by the nearest corpus word, where one is
@@ -46,14 +51,18 @@ class TermBridge:
         latin = sorted({token for token in tokens if _LATIN_WORD.fullmatch(token)})
         if not latin or not self.words:
             return tokens
-        unknown = [word for word, count in zip(latin, document_frequency(latin), strict=True) if count == 0]
+        unknown = tuple(word for word, count in zip(latin, document_frequency(latin), strict=True) if count == 0)
         if not unknown:
             return tokens
-        cosines = self.embedder.embed_queries(unknown) @ self.vectors.T
-        nearest = cosines.argmax(axis=1)
-        read_as = {word: self.words[j] for word, j, row in zip(unknown, nearest, cosines, strict=True)
-                   if row[j] >= self.min_cosine}
+        read_as = self._nearest(unknown)
         return [read_as.get(token, token) for token in tokens]
+
+    def _read_as(self, unknown: tuple[str, ...]) -> dict[str, str]:
+        """The corpus word each of `unknown` (embedded together) is read as, where one is near enough."""
+        cosines = self.embedder.embed_queries(list(unknown)) @ self.vectors.T
+        nearest = cosines.argmax(axis=1)
+        return {word: self.words[j] for word, j, row in zip(unknown, nearest, cosines, strict=True)
+                if row[j] >= self.min_cosine}
 
 
 def corpus_words(index: SearchableBuild) -> list[str]:

@@ -29,6 +29,8 @@ def test_only_unknown_latin_words_are_read_as_the_nearest_corpus_word_near_enoug
     words.asked.clear()
     assert bridge(["发票", "开"], frequency) == ["发票", "开"]
     assert words.asked == []  # a Chinese question costs no embedding
+    assert bridge(["weather", "phone"], frequency) == ["weather", "手机"]
+    assert words.asked == []  # the same unknown words were read already
 
 
 def _build(langs: list[str]) -> SimpleNamespace:
