@@ -110,10 +110,11 @@ class Retriever:
         The question is read alone unless it leans on the conversation (see `retrieval.followup`).
         An elliptical question is read joined to the conversation, except when alone it sits nearer the
         off-topic background than any passage and names a subject of its own, one of its nouns being a word
-        the corpus never uses ("那红烧排骨呢?", "那今天天气怎么样呢?"; not "那要多久?"), or when alone it is
-        answered at least as confidently. The joined reading ranks by both readings' ranks (a passage both
-        support wins), so an elliptical question inherits the conversation's topic without the previous
-        question's own answer taking over.
+        the corpus never uses ("那红烧排骨呢?", "那今天天气怎么样呢?"; not "那要多久?"), or when alone it names a
+        subject (a noun) and is answered at least as confidently. A fragment that names none ("那重复了怎么办?")
+        asks about the conversation's subject: alone, its answer would be a guess at one. The joined reading
+        ranks by both readings' ranks (a passage both support wins), so an elliptical question inherits the
+        conversation's topic without the previous question's own answer taking over.
         """
         own = Reading(question, False)
         tokens = self.index.tokenize(question) if history and self.config.dense else None
@@ -134,8 +135,8 @@ class Retriever:
         both[both == 0] = -np.inf  # found by neither reading
         self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
         joined = self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals)
-        if self._confident(alone, question) and (not self._confident(joined, question)
-                                                 or alone.confidence >= joined.confidence):
+        if self.index.nouns(tokens) and self._confident(alone, question) and (
+                not self._confident(joined, question) or alone.confidence >= joined.confidence):
             return alone, own
         return joined, reading
 
