@@ -127,7 +127,8 @@ class Retriever:
                             settle_at=None if leans else self.answer_threshold.for_question(question))
         if tokens is None or not leans:
             return alone, own
-        if self._off_topic(alone) and self._names_unknown_subject(tokens):
+        nouns = self.index.nouns(tokens)
+        if self._off_topic(alone) and self._names_unknown_subject(nouns):
             return alone, own
         reading = joined_reading(question, history, self.index.tokenize)
         joined_signals = self.fusion(reading.text, bigrams=False)
@@ -135,7 +136,7 @@ class Retriever:
         both[both == 0] = -np.inf  # found by neither reading
         self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
         joined = self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals)
-        if self.index.nouns(tokens) and self._confident(alone, question) and (
+        if nouns and self._confident(alone, question) and (
                 not self._confident(joined, question) or alone.confidence >= joined.confidence):
             return alone, own
         return joined, reading
@@ -211,11 +212,10 @@ class Retriever:
                            second_agrees=float(np.fmax(joined.features.second_agrees, alone.second_agrees)))
         return replace(joined, features=features, confidence=self.abstention.confidence(features))
 
-    def _names_unknown_subject(self, tokens: list[str]) -> bool:
-        """One of the question's nouns (of its keyword `tokens`) is a word no passage of the corpus uses, nor the
+    def _names_unknown_subject(self, nouns: list[str]) -> bool:
+        """One of the question's `nouns` is a word no passage of the corpus uses, nor the
         term bridge reads as one of the corpus's words: in a Chinese corpus every English word is unused, and
         "appeal" read as 异议 names the corpus's own subject."""
-        nouns = self.index.nouns(tokens)
         if self.bridge is not None:
             nouns = self.bridge(nouns, self.index.document_frequency)
         return bool(nouns) and not self.index.document_frequency(nouns).all()

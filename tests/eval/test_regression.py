@@ -15,6 +15,12 @@ BASELINES = [PROJECT_ROOT / "eval" / "baseline.json", PROJECT_ROOT / "eval" / "b
 GATED = ("recall@1", "answered_correctly", "abstention_precision")
 
 
+@pytest.fixture(scope="module")
+def eval_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index cache for every baseline: each is asked of the shipped corpus, built and calibrated once."""
+    return tmp_path_factory.mktemp("eval-cache")
+
+
 def _drops(now: dict, baseline: dict, tolerance: float) -> dict[str, tuple]:
     """The gated metrics of `baseline` that `now` falls more than `tolerance` below (or no longer measures)."""
     return {key: (now.get(key), floor) for key, floor in baseline.items()
@@ -22,11 +28,11 @@ def _drops(now: dict, baseline: dict, tolerance: float) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("baseline_file", BASELINES, ids=lambda path: path.stem)
-def test_default_config_holds_its_baseline(baseline_file: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_default_config_holds_its_baseline(baseline_file: Path, eval_cache: Path) -> None:
     baseline = json.loads(baseline_file.read_text("utf-8"))
     settings = Settings(embedder=baseline["embedder"], calibration_file=None, corpus_dir=PROJECT_ROOT / "corpus")
     run = run_eval(PROJECT_ROOT / baseline["questions"], [settings.corpus_dir], ["default"],
-                   cache_dir=tmp_path_factory.mktemp("eval-cache"), settings=settings)
+                   cache_dir=eval_cache, settings=settings)
     config = run.configs[0]
     assert config.available, config.error
     assert run.relevant_counts.count(0) == sum(1 for q in run.questions if not q.answerable)
