@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
+from index.answer_windows import answer_windows, window_chars
 from index.embedders import BulkEmbedder, Embedder
 from index.index_dir import (
     FORMAT_VERSION,
@@ -28,7 +29,7 @@ from index.index_dir import (
 from index.keyword_index import KeywordIndex
 from index.publish_target import BuildTarget
 from index.tokenizer import Tokenizer
-from index.vector_store import FIELD_BODY, FIELD_TITLE
+from index.vector_store import FIELD_BODY, FIELD_TITLE, FIELD_WINDOW
 from ingest.curation import Lexicon
 from ingest.passage import Passage
 
@@ -95,23 +96,30 @@ class RowSpec:
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()
 
 
+# What `row_specs` makes of a passage; changed whenever it does (windows-1: a long answer's windows).
+ROW_RECIPE = "windows-1"
+
+
 def row_specs(passages: list[Passage]) -> list[RowSpec]:
     """The vectors a set of passages needs: title + answer for every passage, and the title alone
     (embedded as a query, for question-to-question matching) wherever it differs from the body; each
-    alternate question is another title row."""
+    alternate question is another title row; a long answer's windows, each with the title (`answer_windows`)."""
     specs = []
     for i, passage in enumerate(passages):
         specs.append(RowSpec(i, FIELD_BODY, passage.embedding_text, as_query=False))
         if passage.title and passage.title != passage.embedding_text:
             specs.append(RowSpec(i, FIELD_TITLE, passage.title, as_query=True))
         specs.extend(RowSpec(i, FIELD_TITLE, question, as_query=True) for question in passage.alternates)
+        specs.extend(RowSpec(i, FIELD_WINDOW, f"{passage.title}\n{window}", as_query=False)
+                     for window in answer_windows(passage.answer, window_chars(passage.lang)))
     return specs
 
 
 def corpus_hash(passages: list[Passage]) -> str:
-    """Order-independent hash of every passage's content and alternate questions."""
+    """Order-independent hash of every passage's content and alternate questions, and of `ROW_RECIPE`: a build
+    whose vectors were made by an earlier recipe is not current (its texts' vectors are reused)."""
     keys = sorted(p.hash + "\x1f".join(("", *p.alternates)) for p in passages)
-    return hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
+    return hashlib.sha256((ROW_RECIPE + "".join(keys)).encode()).hexdigest()[:32]
 
 
 def vector_rows(specs: list[RowSpec]) -> VectorRows:

@@ -20,7 +20,7 @@ from index.milvus_store import KEYWORDS_FIELD, MilvusConfig, MilvusStore, term_i
 from index.searchable import PassageVectors
 from index.synonyms import Synonyms
 from index.tokenizer import Tokenizer
-from index.vector_store import FIELD_BODY, FIELD_TITLE, DenseHits
+from index.vector_store import FIELD_BODY, FIELDS, DenseHits
 from ingest.passage import Passage
 
 MAX_TOPK = 16_384  # Milvus's limit on one search's results
@@ -141,15 +141,13 @@ class MilvusBuild:
                             ["passage", "field"])
         found: dict[int, list[float]] = {}
         for hit in hits:  # best first
-            per_field = found.setdefault(int(hit["entity"]["passage"]), [np.nan, np.nan])
+            per_field = found.setdefault(int(hit["entity"]["passage"]), [np.nan] * FIELDS)
             kind = int(hit["entity"]["field"])
             if np.isnan(per_field[kind]):
                 per_field[kind] = float(hit["distance"])
         passages = np.fromiter(found, dtype=np.int64, count=len(found))
-        body = np.array([v[FIELD_BODY] for v in found.values()], dtype=np.float32)
-        title = np.array([v[FIELD_TITLE] for v in found.values()], dtype=np.float32)
-        order = np.argsort(-np.fmax(body, title), kind="stable")
-        return DenseHits(passages[order], body[order], title[order])
+        per_field = np.array(list(found.values()), dtype=np.float32).reshape(len(found), FIELDS).T
+        return DenseHits.of(passages, per_field)
 
     def passage_vectors(self, space: str, passages: Sequence[int]) -> PassageVectors:
         """Every vector of these passages in `space`, in row order."""

@@ -3,7 +3,7 @@
     <base>                    alias: the build published now (moved atomically by `alter_alias`)
     <base>__<build id>        one collection per build, one row per vector row of the build:
         row        int64 primary key (the build's vector row)
-        passage    int64, the passage row; field int8 (FIELD_BODY | FIELD_TITLE); text_key varchar
+        passage    int64, the passage row; field int8 (FIELD_BODY | FIELD_TITLE | FIELD_WINDOW); text_key varchar
         passage_json  the passage (on its body row; '' on title rows)
         keywords   sparse vector: the passage's BM25 weight per term (body rows), see `term_id`
         vec_<space>   one float vector field per embedder space (cosine = inner product)

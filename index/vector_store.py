@@ -1,7 +1,7 @@
 """FAISS vector store: inner product over unit vectors, so every score is a cosine similarity.
 
-Several vectors may belong to one passage (its title alone and its title + answer); each row
-records its passage and field, and searches report the best row of each passage per field.
+Several vectors may belong to one passage (its title alone, its title + answer, and windows of a long
+answer); each row records its passage and field, and searches report the best row of each passage per field.
 
 Up to `EXACT_SEARCH_MAX_VECTORS` vectors the search is exact (`IndexFlatIP`). Above it, exact search
 is memory-bound (120,000 × 384 floats is 184 MB read per question, ~14-20 ms on 2 cores), so an
@@ -21,6 +21,8 @@ from index.omp_lane import run_in_lane
 
 FIELD_BODY = 0
 FIELD_TITLE = 1
+FIELD_WINDOW = 2  # the title + one window of a long answer (see `index.answer_windows`)
+FIELDS = 3
 EXACT_SEARCH_MAX_VECTORS = 20_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -64,11 +66,19 @@ class DenseHits:
     passages: np.ndarray  # passage rows, best first by max over fields
     body: np.ndarray
     title: np.ndarray
+    window: np.ndarray
 
     @property
     def best(self) -> np.ndarray:
         """Best cosine over fields."""
-        return np.fmax(self.body, self.title)
+        return np.fmax(np.fmax(self.body, self.title), self.window)
+
+    @classmethod
+    def of(cls, passages: np.ndarray, per_field: np.ndarray) -> DenseHits:
+        """The hits of `passages` (in any order) with their cosines per field (`per_field[field]`), best first."""
+        hits = cls(passages, per_field[FIELD_BODY], per_field[FIELD_TITLE], per_field[FIELD_WINDOW])
+        order = np.argsort(-hits.best, kind="stable")
+        return cls(passages[order], hits.body[order], hits.title[order], hits.window[order])
 
 
 class VectorStore:
@@ -104,8 +114,7 @@ class VectorStore:
         """The passages of the top-k vectors, with their best cosine per field."""
         k = min(k, self.size)
         if k == 0:
-            empty = np.zeros(0, dtype=np.float32)
-            return DenseHits(np.zeros(0, dtype=np.int64), empty, empty)
+            return DenseHits.of(np.zeros(0, dtype=np.int64), np.zeros((FIELDS, 0), dtype=np.float32))
         scores, rows = run_in_lane(self._index.search, np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
         found = rows[0] >= 0
         rows, scores = rows[0][found], scores[0][found]
@@ -116,9 +125,7 @@ class VectorStore:
         position = np.empty_like(listed)
         position[listed] = np.arange(listed.size)
         slot = position[slot]
-        _, best = np.unique(slot * 2 + field, return_index=True)  # the first row of each passage and field
-        per_field = np.full((2, ids.size), np.nan, dtype=np.float32)
+        _, best = np.unique(slot * FIELDS + field, return_index=True)  # the first row of each passage and field
+        per_field = np.full((FIELDS, ids.size), np.nan, dtype=np.float32)
         per_field[field[best], slot[best]] = scores[best]
-        body, title = per_field[FIELD_BODY], per_field[FIELD_TITLE]
-        order = np.argsort(-np.fmax(body, title), kind="stable")
-        return DenseHits(ids[listed][order], body[order], title[order])
+        return DenseHits.of(ids[listed], per_field)

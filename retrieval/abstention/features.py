@@ -21,7 +21,7 @@ from retrieval.fusion import Signals
 class DecisionFeatures:
     """What the answer/abstain model sees of the top passage for one question."""
 
-    cos_top: float           # best cosine of the top passage (title or body)
+    cos_top: float           # best cosine of the top passage (title, body or a window of a long answer)
     cos_title: float         # question-to-title cosine of the top passage (0 when it has no title row)
     cos_margin: float        # cos_top minus the best cosine of any other passage
     cos_over_mean: float     # cos_top minus the question's mean cosine to the corpus

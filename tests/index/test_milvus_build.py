@@ -118,3 +118,23 @@ def test_an_empty_store_names_no_build_and_opening_it_says_what_to_do(milvus_ser
     assert MilvusPointer(config).current() is None
     with pytest.raises(Exception, match="run `faq ingest`"):
         MilvusBuild.open(config)
+
+
+def test_a_long_answers_windows_are_searched_alike_in_both_stores(milvus_server: MilvusServer, embedder: Embedder,
+                                                                  tmp_path: Path) -> None:
+    steps = "".join(f"第{i}步：在账单中心查看第{i}项费用的明细、占比和过去六个月的趋势。" for i in range(30))
+    long = Passage.create(title="查看账单", answer=steps + "账单在每个月的第2天或第3天生成。", topic="账单",
+                          source="test", kind="guide")
+    passages = [*_passages(), long]
+    config = _config(milvus_server)
+    build_index(passages, tmp_path / "lock", embedder, target=MilvusTarget(config))
+    build_index(passages, tmp_path / "faiss", embedder)
+    milvus, faiss_build = MilvusBuild.open(config), LoadedBuild.open(tmp_path / "faiss")
+    assert len(milvus.passages) == len(passages)  # a window row is not read as another passage
+    query = embedder.embed_queries(["账单每个月几号生成?"])[0]
+    ours, theirs = milvus.dense_search(embedder.name, query, 40), faiss_build.dense_search(embedder.name, query, 40)
+    assert ours.passages.tolist() == theirs.passages.tolist()
+    found = ours.passages.tolist().index(len(passages) - 1)
+    assert ours.window[found] == ours.best[found] > ours.body[found]  # its window is nearer than its whole body
+    for mine, other in ((ours.body, theirs.body), (ours.title, theirs.title), (ours.window, theirs.window)):
+        assert np.allclose(mine, other, atol=1e-5, equal_nan=True)

@@ -9,7 +9,7 @@ import numpy as np
 from index.index_dir import LoadedBuild
 from index.keyword_index import KeywordIndex, top_positive
 from index.tokenizer import tokenize
-from index.vector_store import FIELD_BODY, FIELD_TITLE, VectorStore
+from index.vector_store import FIELD_BODY, FIELD_TITLE, FIELD_WINDOW, FIELDS, VectorStore
 
 
 def test_tokenizer_segments_chinese_and_folds_latin_case() -> None:
@@ -61,18 +61,27 @@ def test_vector_store_keeps_best_row_per_field() -> None:
     assert np.isnan(hits.title[1])
 
 
-def _hits_by_loop(store: VectorStore, query: np.ndarray, k: int) -> tuple[list[int], list[float], list[float]]:
+def test_a_passage_is_found_by_its_best_window_and_ranked_by_it() -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    rows = np.array([0, 0, 0, 1])
+    store = VectorStore(vectors, rows, np.array([FIELD_BODY, FIELD_WINDOW, FIELD_WINDOW, FIELD_BODY]))
+    hits = store.search(np.array([0.1, 0.2, 0.9, 0.3], dtype=np.float32), 4)
+    assert hits.passages.tolist() == [0, 1]  # passage 0 by its second window, above passage 1's body
+    assert np.isclose(hits.window[0], 0.9) and np.isclose(hits.body[0], 0.1) and np.isnan(hits.title[0])
+    assert np.isclose(hits.best[0], 0.9) and np.isnan(hits.window[1])
+
+
+def _hits_by_loop(store: VectorStore, query: np.ndarray, k: int) -> tuple[list[int], list[list[float]]]:
     """The per-passage reduction written as a loop over the rows FAISS returns (best first)."""
     scores, rows = store._index.search(query.reshape(1, -1), min(k, store.size))
     found: dict[int, list[float]] = {}
     for score, row in zip(scores[0], rows[0], strict=True):
-        per_field = found.setdefault(int(store.row_passage[row]), [np.nan, np.nan])
+        per_field = found.setdefault(int(store.row_passage[row]), [np.nan] * FIELDS)
         if np.isnan(per_field[int(store.row_field[row])]):
             per_field[int(store.row_field[row])] = float(score)
-    body = np.array([v[FIELD_BODY] for v in found.values()], dtype=np.float32)
-    title = np.array([v[FIELD_TITLE] for v in found.values()], dtype=np.float32)
-    order = np.argsort(-np.fmax(body, title), kind="stable")
-    return np.array(list(found))[order].tolist(), body[order].tolist(), title[order].tolist()
+    fields = [np.array([v[f] for v in found.values()], dtype=np.float32) for f in range(FIELDS)]
+    order = np.argsort(-np.fmax(np.fmax(fields[0], fields[1]), fields[2]), kind="stable")
+    return np.array(list(found))[order].tolist(), [f[order].tolist() for f in fields]
 
 
 def test_vector_store_reduction_matches_a_loop_over_rows() -> None:
@@ -81,12 +90,13 @@ def test_vector_store_reduction_matches_a_loop_over_rows() -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors[150:160] = vectors[140:150]  # equal scores: ties keep the order FAISS gives
     passages = rng.integers(0, 60, size=300)  # several rows per passage and field, in any order
-    store = VectorStore(vectors, passages, rng.integers(0, 2, size=300))
+    store = VectorStore(vectors, passages, rng.integers(0, FIELDS, size=300))
     for query in vectors[:40]:
         for k in (1, 5, 50, 300):
             hits = store.search(query, k)
-            expected = _hits_by_loop(store, query, k)
-            assert hits.passages.tolist() == expected[0]
-            np.testing.assert_array_equal(hits.body, np.array(expected[1], dtype=np.float32))
-            np.testing.assert_array_equal(hits.title, np.array(expected[2], dtype=np.float32))
-            assert hits.passages.dtype == np.int64 and hits.body.dtype == hits.title.dtype == np.float32
+            passages_found, per_field = _hits_by_loop(store, query, k)
+            assert hits.passages.tolist() == passages_found
+            for field, found in ((FIELD_BODY, hits.body), (FIELD_TITLE, hits.title), (FIELD_WINDOW, hits.window)):
+                np.testing.assert_array_equal(found, np.array(per_field[field], dtype=np.float32))
+                assert found.dtype == np.float32
+            assert hits.passages.dtype == np.int64
