@@ -16,19 +16,14 @@ from __future__ import annotations
 import re
 
 WINDOW_CHARS = 300
-WINDOW_CHARS_BY_LANGUAGE = {"zh": WINDOW_CHARS}  # passage language -> window size; none for the others
+WINDOW_LANGUAGES = frozenset({"zh"})  # the passage languages whose long answers get windows
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;\n])|(?<=\.)\s")
 
 
-def window_chars(lang: str) -> int | None:
-    """The window size, in characters, of an answer in language `lang` (None: it gets no windows)."""
-    return WINDOW_CHARS_BY_LANGUAGE.get(lang)
-
-
-def answer_windows(answer: str, size: int | None = WINDOW_CHARS) -> list[str]:
+def answer_windows(answer: str, size: int = WINDOW_CHARS) -> list[str]:
     """`answer`'s sentences packed in order into windows of at most `size` characters (a longer sentence is cut);
-    none for an answer of `size` characters or fewer, whose body vector reads it whole, or when `size` is None."""
-    if size is None or len(answer) <= size:
+    none for an answer of `size` characters or fewer, whose body vector reads it whole."""
+    if len(answer) <= size:
         return []
     pieces = [sentence[start:start + size] for sentence in (s.strip() for s in _SENTENCE_END.split(answer)) if sentence
               for start in range(0, len(sentence), size)]

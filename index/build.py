@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-from index.answer_windows import answer_windows, window_chars
+from index.answer_windows import WINDOW_LANGUAGES, answer_windows
 from index.embedders import BulkEmbedder, Embedder
 from index.index_dir import (
     FORMAT_VERSION,
@@ -110,8 +110,9 @@ def row_specs(passages: list[Passage]) -> list[RowSpec]:
         if passage.title and passage.title != passage.embedding_text:
             specs.append(RowSpec(i, FIELD_TITLE, passage.title, as_query=True))
         specs.extend(RowSpec(i, FIELD_TITLE, question, as_query=True) for question in passage.alternates)
-        specs.extend(RowSpec(i, FIELD_WINDOW, f"{passage.title}\n{window}", as_query=False)
-                     for window in answer_windows(passage.answer, window_chars(passage.lang)))
+        if passage.lang in WINDOW_LANGUAGES:
+            specs.extend(RowSpec(i, FIELD_WINDOW, f"{passage.title}\n{window}", as_query=False)
+                         for window in answer_windows(passage.answer))
     return specs
 
 

@@ -76,9 +76,9 @@ class DenseHits:
     @classmethod
     def of(cls, passages: np.ndarray, per_field: np.ndarray) -> DenseHits:
         """The hits of `passages` (in any order) with their cosines per field (`per_field[field]`), best first."""
-        hits = cls(passages, per_field[FIELD_BODY], per_field[FIELD_TITLE], per_field[FIELD_WINDOW])
-        order = np.argsort(-hits.best, kind="stable")
-        return cls(passages[order], hits.body[order], hits.title[order], hits.window[order])
+        order = np.argsort(-np.fmax.reduce(per_field, axis=0), kind="stable")  # by the best field (NaN: not hit)
+        per_field = per_field[:, order]
+        return cls(passages[order], per_field[FIELD_BODY], per_field[FIELD_TITLE], per_field[FIELD_WINDOW])
 
 
 class VectorStore:

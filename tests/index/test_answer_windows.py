@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import index.build
 from index.answer_windows import WINDOW_CHARS, answer_windows
 from index.build import row_specs
@@ -46,8 +48,7 @@ def test_only_a_long_answer_gets_window_rows_each_with_its_title() -> None:
     assert len({s.key for s in specs}) == len(specs)
 
 
-def test_a_build_made_by_an_earlier_row_recipe_is_not_current(monkeypatch) -> None:
-
+def test_a_build_made_by_an_earlier_row_recipe_is_not_current(monkeypatch: pytest.MonkeyPatch) -> None:
     passages = [Passage.create(title="查看账单", answer=_long_answer(), topic="账单", source="b.md", kind="guide")]
     today = index.build.corpus_hash(passages)
     monkeypatch.setattr(index.build, "ROW_RECIPE", "before-windows")
