@@ -75,10 +75,12 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """What `ask` decided and why: the result, the threshold it was held to, the ranking and the
-    query's keyword tokens as ranked (bridged, synonyms included)."""
+    """What `ask` decided and why: the result, the threshold it was held to, the ranking, the
+    query's keyword tokens as ranked (bridged, synonyms included) and the kinds of answer the question asks for
+    that the top passage never states (`retrieval.answer_kinds`; then the confidence is 0)."""
 
     result: AskResult
     threshold: float
     candidates: list[Candidate]
     tokens: list[str] = field(default_factory=list)
+    unstated: list[str] = field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from retrieval.abstention.model import AbstentionModel
 from retrieval.abstention.second_opinion import SecondOpinion
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.answer import answer, refusal
+from retrieval.answer_kinds import answerable_kinds, asked_kinds
 from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.followup import Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
@@ -69,6 +71,7 @@ class Retriever:
         self._features = FeatureExtractor(index, embedder.name, background, second_opinion)
         self._search = KeywordSearch(index)
         self._sections = _sections(index)
+        self._answerable_kinds = lru_cache(maxsize=4096)(lambda row: answerable_kinds(index.passages[row]))
 
     def close(self) -> None:
         """Release what the build holds open (a shared store's connection); nothing is asked after this."""
@@ -77,7 +80,7 @@ class Retriever:
     def rank(self, question: str) -> Ranking:
         """Rank passages for one reading of a question and score the top one's chance of being right."""
         signals = self.fusion(question)
-        return self.decide(question, signals, signals.fused)
+        return self._held_to_what_is_asked(self.decide(question, signals, signals.fused), question)
 
     def decide(self, question: str, signals: Signals, fused: np.ndarray, exclude: tuple[int, ...] = (),
                exclude_background: int | None = None, settle_at: float | None = None) -> Ranking:
@@ -114,7 +117,8 @@ class Retriever:
         subject (a noun) and is answered at least as confidently. A fragment that names none ("那重复了怎么办?")
         asks about the conversation's subject: alone, its answer would be a guess at one. The joined reading
         ranks by both readings' ranks (a passage both support wins), so an elliptical question inherits the
-        conversation's topic without the previous question's own answer taking over.
+        conversation's topic without the previous question's own answer taking over. Either reading has no
+        confidence when its top passage states no duration, amount or number that the question itself asks for.
         """
         own = Reading(question, False)
         tokens = self.index.tokenize(question) if history and self.config.dense else None
@@ -123,8 +127,9 @@ class Retriever:
         # conversation is ranked without the character-bigram signal, in both readings.
         alone_signals = self.fusion(question, bigrams=not leans)
         # Read alone for good, its decision is all that counts; compared with a joined reading, its confidence too.
-        alone = self.decide(question, alone_signals, alone_signals.fused,
-                            settle_at=None if leans else self.answer_threshold.for_question(question))
+        alone = self._held_to_what_is_asked(
+            self.decide(question, alone_signals, alone_signals.fused,
+                        settle_at=None if leans else self.answer_threshold.for_question(question)), question)
         if tokens is None or not leans:
             return alone, own
         nouns = self.index.nouns(tokens)
@@ -135,7 +140,8 @@ class Retriever:
         both = rank_fusion(alone_signals.fused) + rank_fusion(joined_signals.fused)
         both[both == 0] = -np.inf  # found by neither reading
         self._prefer_anchor_section(both, reading.anchor, alone_signals.keyword_order)
-        joined = self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals)
+        joined = self._held_to_what_is_asked(
+            self._with_best_margins(self.decide(reading.text, joined_signals, both), question, alone_signals), question)
         if nouns and self._confident(alone, question) and (
                 not self._confident(joined, question) or alone.confidence >= joined.confidence):
             return alone, own
@@ -159,9 +165,10 @@ class Retriever:
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
+        unstated = asked_kinds(question) - self._answerable_kinds(ranking.passages[0]) if ranking.passages else set()
         return Explanation(self._result(question, ranking, reading, None),
                            self.answer_threshold.for_question(question), candidates,
-                           self.fusion.keyword_tokens(reading.text))
+                           self.fusion.keyword_tokens(reading.text), sorted(unstated))
 
     def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
@@ -211,6 +218,16 @@ class Retriever:
                            score_margin=max(joined.features.score_margin, alone.score_margin),
                            second_agrees=float(np.fmax(joined.features.second_agrees, alone.second_agrees)))
         return replace(joined, features=features, confidence=self.abstention.confidence(features))
+
+    def _held_to_what_is_asked(self, ranking: Ranking, question: str) -> Ranking:
+        """`ranking`, with no confidence when its top passage states none of a kind of answer the user's own
+        `question` asks for (a duration, an amount, a number; `retrieval.answer_kinds`): it cannot be the answer."""
+        if not self.config.abstain or self.abstention is None or not ranking.passages:
+            return ranking
+        asked = asked_kinds(question)
+        if not asked or asked <= self._answerable_kinds(ranking.passages[0]):
+            return ranking
+        return replace(ranking, confidence=0.0)
 
     def _names_unknown_subject(self, nouns: list[str]) -> bool:
         """One of the question's `nouns` is a word no passage of the corpus uses, nor the

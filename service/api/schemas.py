@@ -91,7 +91,8 @@ class AskOut(BaseModel):
     answered: bool
     answer: str
     citations: list[CitationOut]
-    confidence: float = Field(description="Calibrated probability that the answer is right")
+    confidence: float = Field(description="Calibrated probability that the answer is right; 0 when the question asks"
+                                          " for a duration, amount or number the top passage never states")
     suggestions: list[SuggestionOut]
     used_history: bool = Field(False, description="Whether the question was read as a follow-up of the history")
     read_as: str | None = Field(None, description="How a follow-up was read, when used_history is true")
@@ -310,6 +311,8 @@ class ExplainOut(BaseModel):
     used_history: bool
     tokens: list[str] = Field(description="The query's keyword tokens, synonyms included")
     candidates: list[CandidateOut]
+    unstated: list[str] = Field(default_factory=list, description="Kinds of answer the question asks for (duration,"
+                                " amount, count) that the top entry never states; then the confidence is 0")
 
 
 class FeedbackItemOut(BaseModel):

@@ -226,6 +226,8 @@ async function hitTest(event) {
         data.answered ? "回答 Answered" : "拒答 Refused",
         ` · confidence ${data.confidence.toFixed(4)} ${data.answered ? "≥" : "<"} threshold ${data.threshold.toFixed(4)}`,
         data.used_history ? " · read with the previous question" : ""),
+      data.unstated.length ? el("p", { class: "muted unstated" }, "问题问的是 The question asks for: ", data.unstated.join(" · "),
+        " — 首条没有给出 the top entry states none") : null,
       el("p", { class: "answer" }, data.answer),
       el("p", { class: "muted tokens" }, "关键词 Keywords: ", data.tokens.join(" · "))),
     el("table", { id: "hit-candidates" },

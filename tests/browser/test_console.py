@@ -100,6 +100,11 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     assert top == json.loads(page.request.get(f"{api.url}/api/passages/{entry}").text())["title"]
     expect(page.locator(".decision")).to_contain_text("threshold")
     page.screenshot(path=str(screenshots / "console-hit-test.png"), full_page=True)
+    # The certification entry says nothing of a fee: refused, and the hit test says why.
+    page.locator("#hit-question").fill("先进云软件方案认证要收费吗")
+    page.locator("#hit-form button[type=submit]").click()
+    expect(page.locator("#hit-result .unstated")).to_contain_text("amount")
+    expect(page.locator(".decision")).to_contain_text("拒答")
 
     page.locator("#tabs button[data-tab=feedback]").click()
     rows = page.locator("#feedback-rows tr")

@@ -155,7 +155,10 @@ def test_drafting_an_entry_writes_entries_jsonl(console: TestClient, make_settin
     assert console.post("/admin/entries", json={"question": "q", "answer": " "}, headers=AUTH).status_code == 422
 
 
-@pytest.mark.parametrize("question", [PO_QUESTION, OFF_TOPIC, "PO验证SLA"])
+FEE_QUESTION = "先进云软件方案认证要收费吗"  # the certification entry says nothing of a fee
+
+
+@pytest.mark.parametrize("question", [PO_QUESTION, OFF_TOPIC, "PO验证SLA", FEE_QUESTION])
 def test_hit_test_is_what_ask_answers(console: TestClient, retriever: Retriever, question: str) -> None:
     asked = console.post("/api/ask", json={"question": question}).json()
     explained = console.post("/admin/explain", json={"question": question}, headers=AUTH).json()
@@ -168,6 +171,14 @@ def test_hit_test_is_what_ask_answers(console: TestClient, retriever: Retriever,
     shown = [*(c["passage_id"] for c in asked["citations"]), *(s["passage_id"] for s in asked["suggestions"])]
     assert [c["passage_id"] for c in explained["candidates"][:len(shown)]] == shown
     assert explained["tokens"] == retriever.index.with_synonyms(retriever.index.tokenize(question))
+
+
+def test_hit_test_says_which_kind_of_answer_the_top_entry_does_not_state(console: TestClient) -> None:
+    explained = console.post("/admin/explain", json={"question": FEE_QUESTION}, headers=AUTH).json()
+    assert explained["unstated"] == ["amount"]
+    assert not explained["answered"] and explained["confidence"] == 0.0
+    timed = console.post("/admin/explain", json={"question": PO_QUESTION}, headers=AUTH).json()
+    assert timed["unstated"] == []
 
 
 def test_analytics_count_questions_answers_and_thumbs(console: TestClient) -> None:
