@@ -29,7 +29,8 @@ _ASKS: dict[str, re.Pattern[str]] = {
         r"|\bhow (?:long|soon)\b|\bhow many (?:business |working |calendar )?(?:days|hours|minutes|weeks|months)\b",
         re.IGNORECASE),
     AMOUNT: re.compile(
-        r"多少钱|收费吗|要收费|收不收费|收费标准|要钱吗|交费|缴费吗|付费吗|免费吗|手续费|价格|费用(?:是)?多少|花多少"
+        r"多少钱|收费吗|要收费|收不收费|收费标准|要钱吗|花钱|付钱|掏钱|贵不贵|多贵|交费|缴费吗|付费吗|免费吗|免不免费|手续费|价格"
+        r"|费用(?:是)?多少|花多少"
         r"|\bhow much\b[^?？]*\b(?:cost|costs|charge|charged|fee|fees|price|pay|budget)\b"
         r"|\bwhat (?:is|are) the (?:fee|fees|price|prices|cost|costs)\b"
         r"|\bis (?:it|this|there) (?:free|a fee|any fee)\b",

@@ -17,6 +17,7 @@ from retrieval.retriever import Retriever
     ("how many days until approval", {DURATION}),
     ("差异化认证需要交费吗", {AMOUNT}),
     ("华为云HCIP认证考试多少钱", {AMOUNT}),
+    ("开通这个功能要花钱吗", {AMOUNT}),
     ("How much does the certification cost?", {AMOUNT}),
     ("那最多能建多少个员工账号？", {COUNT}),
     ("how many roles can an employee have?", {COUNT}),
