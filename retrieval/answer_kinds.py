@@ -1,9 +1,9 @@
 """What kind of answer a question asks for, and whether a passage states one: a duration, an amount of money, a number.
 
-"MDF费用核销后多久能到账" asks how long; a passage that names no duration at all ("伙伴提交使用申请": the steps of
-an application) cannot answer it, however close its words are. Such near misses are what the product answered
-wrongly with high confidence, so a question that asks for one of these kinds is answered only by a passage that
-states one. The passage side is deliberately lenient (any duration, any money word, any number): the check
+"差异化认证需要交费吗" asks how much; the certification passage it finds ("先进云软件方案认证通过后,会直接进阶至差异化
+认证阶段吗?") names no fee at all, so it cannot answer it, however close its words are. Such near misses are what the
+product answered wrongly with high confidence, so a question that asks for one of these kinds is answered only by a
+passage that states one. The passage side is deliberately lenient (any duration, any money word, any number): the check
 refuses a passage that states nothing of the kind, it does not judge whether the stated one is right.
 A passage that is only a question (its answer repeats its title, as in question-matching corpora) is not held
 to it: such a corpus answers by matching questions, not by stating facts.
