@@ -19,9 +19,10 @@ from ingest.passage import Passage
 DURATION, AMOUNT, COUNT = "duration", "amount", "count"
 KINDS = frozenset((DURATION, AMOUNT, COUNT))
 
-_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万半]+)"
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万半数]+)"
 _ZH_TIME_UNIT = r"(?:个)?\s*(?:工作日|自然日|天|日|小时|分钟|秒|周|星期|礼拜|个月|月|年|号)"
-_EN_NUMBER = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|a few)"
+_EN_NUMBER = (r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty"
+              r"|a few|a couple of|several)")
 
 _ASKS: dict[str, re.Pattern[str]] = {
     DURATION: re.compile(
@@ -45,12 +46,13 @@ _ASKS: dict[str, re.Pattern[str]] = {
 _STATES: dict[str, re.Pattern[str]] = {
     DURATION: re.compile(
         _NUMBER + r"\s*" + _ZH_TIME_UNIT
-        + r"|当天|当日|次日|隔天|次月|月初|月底|月末|年底|实时|即时|立即|立刻|马上|T\s*\+\s*\d"
+        + r"|几分钟|几秒|当天|当日|次日|隔天|次月|月初|月底|月末|年底|实时|即时|立即|立刻|马上|T\s*\+\s*\d"
         + r"|每(?:个)?(?:周|日|天|月|年|小时|分钟)|[秒分]级|小时级|有效期|周期|时长|永久|长期|不限|没有限制|无限制"
         + r"|取决于|视[^。；;]{0,20}而定|由[^。；;]{0,20}决定|较难预测|一定时间|时间长短|\d+\s*s\b"
         + r"|\d+\s*(?:h|hrs?|mins?)\b|\b" + _EN_NUMBER
         + r"\s+(?:business |working |calendar )?(?:days?|hours?|minutes?|weeks?|months?|years?)\b"
-        + r"|\bimmediately\b|\binstantly\b|\breal[- ]time\b|\bsame day\b|\bnext day\b|\bend of (?:the )?month\b"
+        + r"|\bimmediately\b|\binstantly\b|\bright away\b|\bovernight\b|\breal[- ]time\b|\bsame day\b|\bnext day\b"
+        + r"|\bend of (?:the )?month\b"
         + r"|\b(?:daily|weekly|monthly|yearly|hourly|annually)\b|\bevery (?:day|week|month|year|hour)\b"
         + r"|\bdepends on\b|\bno (?:time )?limit\b|\bunlimited\b|\bpermanent(?:ly)?\b|\bvalidity\b|\bperiod\b",
         re.IGNORECASE),
