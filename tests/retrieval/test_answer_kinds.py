@@ -36,6 +36,8 @@ def test_the_kind_of_answer_a_question_asks_for(question: str, kinds: set[str]) 
     ("病毒库：每周一次。", DURATION),
     ("转换存储类型取决于视频的大小", DURATION),
     ("Approval usually takes two business days.", DURATION),
+    ("It is applied within an hour.", DURATION),
+    ("几分钟内生效", DURATION),
     ("该服务免费", AMOUNT),
     ("本功能不收取任何费用", AMOUNT),
     ("The fee is $20 per month.", AMOUNT),
