@@ -12,6 +12,7 @@ to it: such a corpus answers by matching questions, not by stating facts.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ingest.normalize import normalize_for_matching
 from ingest.passage import Passage
@@ -77,9 +78,10 @@ def stated_kinds(text: str) -> frozenset[str]:
     return frozenset(kind for kind, pattern in _STATES.items() if pattern.search(text))
 
 
+@lru_cache(maxsize=4096)
 def answerable_kinds(passage: Passage) -> frozenset[str]:
     """The kinds of answer the passage can give: those its title and answer state, or every kind when it is only a
-    question (its answer empty or its title again)."""
+    question (its answer empty or its title again). Cached: a long passage that states nothing takes about 1 ms."""
     if normalize_for_matching(passage.answer) in ("", normalize_for_matching(passage.title)):
         return KINDS
     return stated_kinds(f"{passage.title}\n{passage.answer}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from retrieval.abstention.model import AbstentionModel
 from retrieval.abstention.second_opinion import SecondOpinion
 from retrieval.abstention.threshold import AnswerThreshold
 from retrieval.answer import answer, refusal
-from retrieval.answer_kinds import answerable_kinds, asked_kinds
+from retrieval.answer_kinds import unstated_kinds
 from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.followup import Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
@@ -71,7 +70,6 @@ class Retriever:
         self._features = FeatureExtractor(index, embedder.name, background, second_opinion)
         self._search = KeywordSearch(index)
         self._sections = _sections(index)
-        self._answerable_kinds = lru_cache(maxsize=4096)(lambda row: answerable_kinds(index.passages[row]))
 
     def close(self) -> None:
         """Release what the build holds open (a shared store's connection); nothing is asked after this."""
@@ -165,7 +163,7 @@ class Retriever:
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
-        unstated = asked_kinds(question) - self._answerable_kinds(ranking.passages[0]) if ranking.passages else set()
+        unstated = unstated_kinds(question, self.index.passages[ranking.passages[0]]) if ranking.passages else ()
         return Explanation(self._result(question, ranking, reading, None),
                            self.answer_threshold.for_question(question), candidates,
                            self.fusion.keyword_tokens(reading.text), sorted(unstated))
@@ -222,10 +220,8 @@ class Retriever:
     def _held_to_what_is_asked(self, ranking: Ranking, question: str) -> Ranking:
         """`ranking`, with no confidence when its top passage states none of a kind of answer the user's own
         `question` asks for (a duration, an amount, a number; `retrieval.answer_kinds`): it cannot be the answer."""
-        if not self.config.abstain or self.abstention is None or not ranking.passages:
-            return ranking
-        asked = asked_kinds(question)
-        if not asked or asked <= self._answerable_kinds(ranking.passages[0]):
+        if (not self.config.abstain or self.abstention is None or not ranking.passages
+                or not unstated_kinds(question, self.index.passages[ranking.passages[0]])):
             return ranking
         return replace(ranking, confidence=0.0)
 
