@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 # Context rather than figures (a load average may be 0.00 on an idle machine), or signed by nature.
 NOT_FIGURES = {"loadavg_at_start", "loadavg_at_end", "loadavg_during", "http_overhead_ask_p50_ms",
-               "paired_ask_minus_embed_ms", "paired_retrieval_minus_embed_ms", "error_samples"}
+               "paired_ask_minus_embed_ms", "paired_lean_ask_minus_embed_ms",
+               "paired_retrieval_minus_embed_ms", "error_samples"}
 MUST_BE_ZERO = {"errors"}
 
 
@@ -64,6 +65,7 @@ def test_every_figure_is_a_positive_number(report: tuple[BenchReport, Path]) -> 
     for endpoint in ("embed", "ask", "search"):
         assert entry["http"][endpoint]["n"] == 5
         assert entry["inprocess"][endpoint]["n"] == 5
+    assert entry["http"]["ask_lean"]["n"] == 5
     assert entry["load"]["ask"]["requests"] > 0 and entry["load"]["search"]["requests"] > 0
     assert list(entry["load_variants"]) == ["OMP_NUM_THREADS=1"]
     assert len(written["threads"]) == 2 * len(THREAD_VARIANTS)
