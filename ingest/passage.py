@@ -68,6 +68,11 @@ class Passage:
         return "\n".join((self.title, self.answer, self.topic, *self.alternates))
 
     @property
+    def is_question_only(self) -> bool:
+        """The passage is only a question: its answer is empty or its title again (question-matching corpora)."""
+        return normalize_for_matching(self.answer) in ("", normalize_for_matching(self.title))
+
+    @property
     def matching_text(self) -> str:
         """Normalised title + answer + topic, for keyword matching."""
         return normalize_for_matching(f"{self.title}\n{self.answer}\n{self.topic}")

@@ -76,11 +76,13 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """What `ask` decided and why: the result, the threshold it was held to, the ranking, the
-    query's keyword tokens as ranked (bridged, synonyms included) and the kinds of answer the question asks for
-    that the top passage never states (`retrieval.answer_kinds`; then the confidence is 0)."""
+    query's keyword tokens as ranked (bridged, synonyms included), the kinds of answer the question asks for
+    that the top passage never states (`retrieval.answer_kinds`) and the names a support question asks about that
+    neither the corpus nor the top passage uses (`retrieval.named_terms`); with either, the confidence is 0."""
 
     result: AskResult
     threshold: float
     candidates: list[Candidate]
     tokens: list[str] = field(default_factory=list)
     unstated: list[str] = field(default_factory=list)
+    unnamed: list[str] = field(default_factory=list)

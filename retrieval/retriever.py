@@ -20,6 +20,7 @@ from retrieval.config import CONFIGS, RetrievalConfig
 from retrieval.followup import Reading, is_elliptical, joined_reading
 from retrieval.fusion import ScoreFusion, Signals, rank_fusion, top_finite
 from retrieval.keyword_search import KeywordSearch
+from retrieval.named_terms import unnamed_terms
 from retrieval.results import AskResult, Candidate, Explanation, SearchPage
 from retrieval.term_bridge import TermBridge
 
@@ -163,10 +164,12 @@ class Retriever:
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
-        unstated = unstated_kinds(question, self.index.passages[ranking.passages[0]]) if ranking.passages else ()
+        top = self.index.passages[ranking.passages[0]] if ranking.passages else None
+        unstated = unstated_kinds(question, top) if top is not None else ()
+        unnamed = unnamed_terms(question, top, self.index.document_frequency, self._read_as) if top is not None else ()
         return Explanation(self._result(question, ranking, reading, None),
                            self.answer_threshold.for_question(question), candidates,
-                           self.fusion.keyword_tokens(reading.text), sorted(unstated))
+                           self.fusion.keyword_tokens(reading.text), sorted(unstated), list(unnamed))
 
     def _result(self, question: str, ranking: Ranking, reading: Reading, lang: str | None) -> AskResult:
         ranked = [self.index.passages[i] for i in ranking.passages]
@@ -219,11 +222,20 @@ class Retriever:
 
     def _held_to_what_is_asked(self, ranking: Ranking, question: str) -> Ranking:
         """`ranking`, with no confidence when its top passage states none of a kind of answer the user's own
-        `question` asks for (a duration, an amount, a number; `retrieval.answer_kinds`): it cannot be the answer."""
-        if (not self.config.abstain or self.abstention is None or not ranking.passages
-                or not unstated_kinds(question, self.index.passages[ranking.passages[0]])):
+        `question` asks for (a duration, an amount, a number; `retrieval.answer_kinds`), or when the question asks
+        whether something is supported that the corpus never names (`retrieval.named_terms`): it cannot be
+        the answer."""
+        if not self.config.abstain or self.abstention is None or not ranking.passages:
+            return ranking
+        top = self.index.passages[ranking.passages[0]]
+        if not unstated_kinds(question, top) and not unnamed_terms(question, top, self.index.document_frequency,
+                                                                   self._read_as):
             return ranking
         return replace(ranking, confidence=0.0)
+
+    def _read_as(self, words: list[str]) -> list[str]:
+        """`words`, each that no passage uses read as the corpus word the term bridge finds for it, if any."""
+        return self.bridge(words, self.index.document_frequency) if self.bridge is not None else words
 
     def _names_unknown_subject(self, nouns: list[str]) -> bool:
         """One of the question's `nouns` is a word no passage of the corpus uses, nor the

@@ -92,7 +92,8 @@ class AskOut(BaseModel):
     answer: str
     citations: list[CitationOut]
     confidence: float = Field(description="Calibrated probability that the answer is right; 0 when the question asks"
-                                          " for a duration, amount or number the top passage never states")
+                                          " for a duration, amount or number the top passage never states, or"
+                                          " whether something is supported that the help center never names")
     suggestions: list[SuggestionOut]
     used_history: bool = Field(False, description="Whether the question was read as a follow-up of the history")
     read_as: str | None = Field(None, description="How a follow-up was read, when used_history is true")
@@ -313,6 +314,9 @@ class ExplainOut(BaseModel):
     candidates: list[CandidateOut]
     unstated: list[str] = Field(default_factory=list, description="Kinds of answer the question asks for (duration,"
                                 " amount, count) that the top entry never states; then the confidence is 0")
+    unnamed: list[str] = Field(default_factory=list, description="Names a question about support asks about"
+                               " (\"SAML\", \"HTTP/2\") that neither the corpus nor the top entry uses; then the"
+                               " confidence is 0")
 
 
 class FeedbackItemOut(BaseModel):

@@ -228,6 +228,8 @@ async function hitTest(event) {
         data.used_history ? " · read with the previous question" : ""),
       data.unstated.length ? el("p", { class: "muted unstated" }, "问题问的是 The question asks for: ", data.unstated.join(" · "),
         " — 首条没有给出 the top entry states none") : null,
+      data.unnamed.length ? el("p", { class: "muted unnamed" }, "问题问到 The question asks about: ", data.unnamed.join(" · "),
+        " — 知识库从未提及 the help center never names it") : null,
       el("p", { class: "answer" }, data.answer),
       el("p", { class: "muted tokens" }, "关键词 Keywords: ", data.tokens.join(" · "))),
     el("table", { id: "hit-candidates" },

@@ -105,6 +105,11 @@ def test_console_queue_accept_rebuild_and_hit_test(page: Page, console_api: tupl
     page.locator("#hit-form button[type=submit]").click()
     expect(page.locator("#hit-result .unstated")).to_contain_text("amount")
     expect(page.locator(".decision")).to_contain_text("拒答")
+    # Nothing in the help center names SAML: refused, and the hit test names the word.
+    page.locator("#hit-question").fill("伙伴中心支持SAML单点登录吗")
+    page.locator("#hit-form button[type=submit]").click()
+    expect(page.locator("#hit-result .unnamed")).to_contain_text("saml")
+    expect(page.locator(".decision")).to_contain_text("拒答")
 
     page.locator("#tabs button[data-tab=feedback]").click()
     rows = page.locator("#feedback-rows tr")

@@ -178,7 +178,13 @@ def test_hit_test_says_which_kind_of_answer_the_top_entry_does_not_state(console
     assert explained["unstated"] == ["amount"]
     assert not explained["answered"] and explained["confidence"] == 0.0
     timed = console.post("/admin/explain", json={"question": PO_QUESTION}, headers=AUTH).json()
-    assert timed["unstated"] == []
+    assert timed["unstated"] == [] and timed["unnamed"] == []
+
+
+def test_hit_test_says_which_name_of_a_support_question_the_help_center_never_uses(console: TestClient) -> None:
+    explained = console.post("/admin/explain", json={"question": "伙伴中心支持SAML单点登录吗"}, headers=AUTH).json()
+    assert explained["unnamed"] == ["saml"] and explained["unstated"] == []
+    assert not explained["answered"] and explained["confidence"] == 0.0
 
 
 def test_analytics_count_questions_answers_and_thumbs(console: TestClient) -> None:

@@ -173,7 +173,8 @@ def explain(body: AskIn, retriever: RetrieverDep, settings: SettingsDep) -> Expl
     result = explanation.result
     return ExplainOut(answered=result.answered, answer=result.answer, confidence=result.confidence,
                       threshold=explanation.threshold, used_history=result.used_history, tokens=explanation.tokens,
-                      candidates=[asdict(c) for c in explanation.candidates], unstated=explanation.unstated)
+                      candidates=[asdict(c) for c in explanation.candidates], unstated=explanation.unstated,
+                      unnamed=explanation.unnamed)
 
 
 @router.get("/admin/feedback", response_model=list[FeedbackItemOut])
