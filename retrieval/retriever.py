@@ -164,9 +164,7 @@ class Retriever:
                       top_signals if rank == 0 else {})
             for rank, (row, score) in enumerate(zip(ranking.passages, ranking.scores, strict=True))
         ]
-        top = self.index.passages[ranking.passages[0]] if ranking.passages else None
-        unstated = unstated_kinds(question, top) if top is not None else ()
-        unnamed = unnamed_terms(question, top, self.index.document_frequency, self._read_as) if top is not None else ()
+        unstated, unnamed = self._unmet(question, ranking.passages[0]) if ranking.passages else ((), ())
         return Explanation(self._result(question, ranking, reading, None),
                            self.answer_threshold.for_question(question), candidates,
                            self.fusion.keyword_tokens(reading.text), sorted(unstated), list(unnamed))
@@ -227,11 +225,14 @@ class Retriever:
         the answer."""
         if not self.config.abstain or self.abstention is None or not ranking.passages:
             return ranking
-        top = self.index.passages[ranking.passages[0]]
-        if not unstated_kinds(question, top) and not unnamed_terms(question, top, self.index.document_frequency,
-                                                                   self._read_as):
-            return ranking
-        return replace(ranking, confidence=0.0)
+        return replace(ranking, confidence=0.0) if any(self._unmet(question, ranking.passages[0])) else ranking
+
+    def _unmet(self, question: str, top: int) -> tuple[frozenset[str], tuple[str, ...]]:
+        """What the user's own `question` asks that passage `top` cannot give: the kinds of answer it never states,
+        and the names of a support question that the corpus never uses."""
+        passage = self.index.passages[top]
+        return (unstated_kinds(question, passage),
+                unnamed_terms(question, passage, self.index.document_frequency, self._read_as))
 
     def _read_as(self, words: list[str]) -> list[str]:
         """`words`, each that no passage uses read as the corpus word the term bridge finds for it, if any."""
@@ -241,8 +242,7 @@ class Retriever:
         """One of the question's `nouns` is a word no passage of the corpus uses, nor the
         term bridge reads as one of the corpus's words: in a Chinese corpus every English word is unused, and
         "appeal" read as 异议 names the corpus's own subject."""
-        if self.bridge is not None:
-            nouns = self.bridge(nouns, self.index.document_frequency)
+        nouns = self._read_as(nouns)
         return bool(nouns) and not self.index.document_frequency(nouns).all()
 
     @staticmethod
